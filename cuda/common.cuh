@@ -1,0 +1,23 @@
+// Shared definitions for every kernel file. Each .cu includes this first, so each compiles on its own:
+// with NVRTC (GPU), and with the host C++ compiler through the CPU-twin shim below.
+#pragma once
+
+#ifndef REAL
+#define REAL float  // set by the runtime: -DREAL=float or -DREAL=double
+#endif
+
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#define KERNEL extern "C" __global__
+#define DEVICE __device__ __forceinline__
+#define MEMBER __device__ __forceinline__
+#else
+#include "twin_shim.hpp"
+#define KERNEL extern "C"
+#define DEVICE static inline
+#define MEMBER inline
+#endif
+
+// Grid-stride loop over [0, n): the only way kernels iterate, so any grid covers the data.
+#define GRID_STRIDE(i, n) \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); \
+         i += (long long)blockDim.x * gridDim.x)

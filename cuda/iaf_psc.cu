@@ -1,0 +1,73 @@
+// Current-based leaky integrate-and-fire neurons, exact integration as NEST's iaf_psc_exp / iaf_psc_alpha.
+// Per step: the membrane update uses the synaptic currents of the previous step (skipped while refractory),
+// then the currents decay and this step's input spikes (ring-buffer slot `step % L`) are added, then the
+// threshold is tested. Propagators (p_*) are computed on the host from the parameters and the time step.
+#include "common.cuh"
+
+KERNEL void iaf_psc_exp_update(
+    const long long* clock, int n, int L,
+    REAL* v, REAL* i_exc, REAL* i_inh, int* refractory,
+    const REAL* e_l, const REAL* v_thresh, const REAL* v_reset, const REAL* i_offset, const int* refractory_steps,
+    const REAL* p_vv, const REAL* p_v_exc, const REAL* p_v_inh, const REAL* p_v_i, const REAL* p_exc, const REAL* p_inh,
+    REAL* ring_exc, REAL* ring_inh, REAL* i_stim, int* spike_ids, int* spike_count)
+{
+    const long long slot = (clock[0] % L) * (long long)n;
+    GRID_STRIDE(i, n) {
+        REAL vm = v[i];
+        if (refractory[i] == 0) {
+            vm = e_l[i] + (vm - e_l[i]) * p_vv[i] + i_exc[i] * p_v_exc[i] + i_inh[i] * p_v_inh[i]
+                 + (i_offset[i] + i_stim[i]) * p_v_i[i];
+        } else {
+            refractory[i] -= 1;
+        }
+        i_stim[i] = 0;
+        i_exc[i] = i_exc[i] * p_exc[i] + ring_exc[slot + i];
+        i_inh[i] = i_inh[i] * p_inh[i] + ring_inh[slot + i];
+        ring_exc[slot + i] = 0;
+        ring_inh[slot + i] = 0;
+        if (vm >= v_thresh[i]) {
+            refractory[i] = refractory_steps[i];
+            vm = v_reset[i];
+            spike_ids[atomicAdd(spike_count, 1)] = (int)i;
+        }
+        v[i] = vm;
+    }
+}
+
+// Alpha-shaped currents: d(di)/dt = -di/tau, di_syn/dt = di - i_syn/tau; a spike of weight w adds w*e/tau to di,
+// so that the current peaks at w after tau.
+KERNEL void iaf_psc_alpha_update(
+    const long long* clock, int n, int L,
+    REAL* v, REAL* i_exc, REAL* i_inh, REAL* di_exc, REAL* di_inh, int* refractory,
+    const REAL* e_l, const REAL* v_thresh, const REAL* v_reset, const REAL* i_offset, const int* refractory_steps,
+    const REAL* p_vv, const REAL* p_v_di_exc, const REAL* p_v_i_exc, const REAL* p_v_di_inh, const REAL* p_v_i_inh,
+    const REAL* p_v_i, const REAL* p_exc, const REAL* p_inh, const REAL* p_i_di_exc, const REAL* p_i_di_inh,
+    const REAL* jump_exc, const REAL* jump_inh,
+    REAL* ring_exc, REAL* ring_inh, REAL* i_stim, int* spike_ids, int* spike_count)
+{
+    const long long slot = (clock[0] % L) * (long long)n;
+    GRID_STRIDE(i, n) {
+        REAL vm = v[i];
+        if (refractory[i] == 0) {
+            vm = e_l[i] + (vm - e_l[i]) * p_vv[i]
+                 + di_exc[i] * p_v_di_exc[i] + i_exc[i] * p_v_i_exc[i]
+                 + di_inh[i] * p_v_di_inh[i] + i_inh[i] * p_v_i_inh[i]
+                 + (i_offset[i] + i_stim[i]) * p_v_i[i];
+        } else {
+            refractory[i] -= 1;
+        }
+        i_stim[i] = 0;
+        i_exc[i] = di_exc[i] * p_i_di_exc[i] + i_exc[i] * p_exc[i];
+        di_exc[i] = di_exc[i] * p_exc[i] + jump_exc[i] * ring_exc[slot + i];
+        i_inh[i] = di_inh[i] * p_i_di_inh[i] + i_inh[i] * p_inh[i];
+        di_inh[i] = di_inh[i] * p_inh[i] + jump_inh[i] * ring_inh[slot + i];
+        ring_exc[slot + i] = 0;
+        ring_inh[slot + i] = 0;
+        if (vm >= v_thresh[i]) {
+            refractory[i] = refractory_steps[i];
+            vm = v_reset[i];
+            spike_ids[atomicAdd(spike_count, 1)] = (int)i;
+        }
+        v[i] = vm;
+    }
+}

@@ -1,0 +1,35 @@
+"""setup / end / run and the state queries."""
+from __future__ import annotations
+
+from pyNN import common
+from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
+from pyNN.recording import get_io
+
+from . import simulator
+
+
+def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, max_delay=DEFAULT_MAX_DELAY,
+          rng_seed: int | None = None, precision: str = "float32", device: str = "auto", **extra_params):
+    """Set up pyNN.cupy. Beyond PyNN's arguments: `precision` ('float32' or 'float64'), `device` ('auto',
+    'gpu' or 'cpu', the CPU twin; the PYNN_CUPY_DEVICE environment variable sets what 'auto' means) and
+    `rng_seed` (the seed of on-device random numbers, e.g. Poisson sources). Options of other backends
+    (threads, spike_precision, ...) are accepted and ignored."""
+    common.setup(timestep, min_delay, max_delay=max_delay, **extra_params)
+    seed = 0 if rng_seed is None else int(rng_seed)
+    simulator.state.configure(timestep, min_delay, max_delay, device, precision, seed)
+    return rank()
+
+
+def end(compatible_output=True):
+    """Write data requested with `write_data` at the end of the simulation."""
+    for population, variables, filename in simulator.state.write_on_end:
+        population.write_data(get_io(filename), variables)
+    simulator.state.write_on_end = []
+
+
+run, run_until = common.build_run(simulator)
+run_for = run
+reset = common.build_reset(simulator)
+initialize = common.initialize
+get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank = \
+    common.build_state_queries(simulator)

@@ -1,0 +1,166 @@
+"""Device state of one population: state arrays, per-neuron coefficients, delay ring buffers, spike list."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import errors as pynn_errors
+from pyNN.parameters import Sequence
+
+from . import errors
+from .standardmodels.cells import REAL, DeviceModel
+
+
+class NeuronGroup:
+    """One population on the device. Host copies of parameters and initial values are the source of truth
+    for what the user set; device arrays hold the live state."""
+
+    def __init__(self, state, model: DeviceModel, size: int, parameters: dict, index: int):
+        self.sim = state
+        self.model = model
+        self.size = size
+        self.index = index
+        self.parameters = parameters          # native (= PyNN) names -> float64 arrays / Sequence arrays
+        self.initial_values: dict[str, np.ndarray] = {}
+        self.coefficients = self._coefficients(parameters)   # validates before anything is registered
+        self.device: dict = {}
+        self._dirty_coefficients = True
+        self.slots = 0
+
+    # -- parameters and initial values ------------------------------------------------------------
+    def _coefficients(self, parameters: dict) -> dict:
+        if self.model.kernel == "spike_source_array_update":
+            return _spike_array_coefficients(parameters["spike_times"], self.sim.dt)
+        return self.model.coefficients(parameters, self.sim.dt)
+
+    def set_parameters(self, updates: dict, mask) -> None:
+        new = {name: value.copy() if isinstance(value, np.ndarray) else value
+               for name, value in self.parameters.items()}
+        for name, values in updates.items():
+            if name not in new:
+                raise pynn_errors.NonExistentParameterError(name, self.model.__class__.__name__)
+            new[name][mask] = values
+        self.coefficients = self._coefficients(new)   # validates first
+        self.parameters = new
+        self._dirty_coefficients = True
+        if self.model.kernel == "spike_source_array_update":
+            self.sim.invalidate()   # new spike arrays: sizes change
+
+    def set_initial_values(self, variable: str, values: np.ndarray, mask) -> None:
+        current = self.initial_values.setdefault(variable, np.zeros(self.size))
+        current[mask] = values
+        name = self._state_for_initial(variable)
+        if name is not None and name in self.device and self.sim.step == 0:
+            self.device[name][...] = self.sim.device_array(current, self.sim.real)
+
+    def _state_for_initial(self, variable: str):
+        for name, (initial, _) in self.model.state.items():
+            if initial == variable:
+                return name
+        return None
+
+    # -- device arrays ----------------------------------------------------------------------------
+    def _initial_state(self, name: str) -> np.ndarray:
+        initial, kind = self.model.state[name]
+        if initial is not None and initial in self.initial_values:
+            return self.initial_values[initial]
+        if name == "h_step":
+            return np.full(self.size, self.sim.dt)
+        return np.zeros(self.size)
+
+    def build(self, slots: int) -> None:
+        sim, real = self.sim, self.sim.real
+        for name, (_, kind) in self.model.state.items():
+            if name not in self.device:
+                self.device[name] = sim.device_array(self._initial_state(name), real if kind == REAL else np.int32)
+        if "spike_ids" not in self.device:
+            self.device["spike_ids"] = sim.zeros(self.model.spike_capacity(self.size), np.int32)
+            self.device["dropped"] = sim.zeros(1, np.int32)
+        if not self.model.is_source:
+            self._build_rings(slots)
+        if self._dirty_coefficients or any(name not in self.device for name in self.coefficients):
+            for name, values in self.coefficients.items():
+                dtype = values.dtype if values.dtype.kind in "iu" else real
+                self.device[name] = sim.device_array(np.broadcast_to(values, values.shape or (self.size,)), dtype)
+            self._dirty_coefficients = False
+            if "emit_step" in self.coefficients:
+                self._seek_spike_arrays()
+
+    def _build_rings(self, slots: int) -> None:
+        sim = self.sim
+        if "i_stim" not in self.device:
+            self.device["i_stim"] = sim.zeros(self.size, sim.real)
+        if self.slots == slots:
+            return
+        for ring in ("ring_exc", "ring_inh"):
+            new = sim.zeros((slots, self.size), sim.real)
+            if self.slots:   # keep pending input: the slot of absolute step t moves from t % old to t % new
+                old = self.device[ring]
+                for k in range(min(self.slots, slots)):
+                    new[(sim.step + k) % slots] = old[(sim.step + k) % self.slots]
+            self.device[ring] = new
+        self.slots = slots
+
+    def _seek_spike_arrays(self) -> None:
+        """Point each SpikeSourceArray cursor at the first spike not yet emitted."""
+        emit_step, offsets = self.coefficients["emit_step"], self.coefficients["offsets"]
+        cursor = np.array([offsets[i] + np.searchsorted(emit_step[offsets[i]:offsets[i + 1]], self.sim.step)
+                           for i in range(self.size)], dtype=np.int64)
+        self.device["cursor"] = self.sim.device_array(cursor, np.int64)
+
+    def reset(self) -> None:
+        if not self.device:
+            return
+        real = self.sim.real
+        for name, (_, kind) in self.model.state.items():
+            self.device[name][...] = self.sim.device_array(self._initial_state(name), real if kind == REAL else np.int32)
+        for name in ("ring_exc", "ring_inh", "i_stim"):
+            if name in self.device:
+                self.device[name][...] = 0
+        if "emit_step" in self.coefficients:
+            self._seek_spike_arrays()
+
+    def check_overflow(self) -> None:
+        if "dropped" in self.device:
+            dropped = int(self.sim.backend.to_host(self.device["dropped"])[0])
+            if dropped:
+                raise errors.SpikeBufferOverflowError(
+                    "pyNN.cupy: %d spikes of a %s population did not fit its spike list"
+                    % (dropped, self.model.__class__.__name__))
+
+    # -- kernel launches ----------------------------------------------------------------------------
+    def spike_list(self) -> tuple:
+        return self.device["spike_ids"], self.sim.spike_counter(self.index), np.int32(self.device["spike_ids"].size)
+
+    def launches(self) -> list:
+        sim, model, device = self.sim, self.model, self.device
+        kernel = sim.backend.kernel(model.kernel)
+        grid, block = sim.launch_config(self.size)
+        clock, n = sim._clock, np.int32(self.size)
+        spike_ids, spike_count, capacity = self.spike_list()
+        if model.kernel == "spike_source_array_update":
+            args = (clock, n, device["offsets"], device["emit_step"], device["cursor"], spike_ids, spike_count)
+        elif model.kernel == "spike_source_poisson_update":
+            args = (clock, n, np.uint64(sim.rng_seed), np.uint32(self.index), device["mean_count"],
+                    device["first_step"], device["end_step"], capacity, spike_ids, spike_count, device["dropped"])
+        else:
+            scalars = {"dt": sim.real(sim.dt), "tolerance_v": sim.real(1e-6 if sim.real is np.float64 else 1e-3),
+                       "tolerance_g": sim.real(1e-9 if sim.real is np.float64 else 1e-6)}
+            args = ((clock, n, np.int32(self.slots)) + tuple(scalars[name] for name in model.scalars)
+                    + tuple(device[name] for name in model.state)
+                    + tuple(device[name] for name in self.coefficients)
+                    + (device["ring_exc"], device["ring_inh"], device["i_stim"], spike_ids, spike_count))
+        return [(kernel, grid, block, args)]
+
+
+def _spike_array_coefficients(spike_times, dt: float) -> dict:
+    """CSR of emission steps: a spike at time t is emitted in the update step that ends at t."""
+    trains = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
+              for value in np.atleast_1d(spike_times)]
+    for train in trains:
+        if train.size > 1 and np.any(np.diff(train) < 0):
+            raise pynn_errors.InvalidParameterValueError("spike_times must be sorted in increasing order, got %s"
+                                                         % train[:10])
+    lengths = np.array([train.size for train in trains], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    flat = np.concatenate(trains) if trains else np.zeros(0)
+    emit_step = (np.rint(flat / dt) - 1).astype(np.int64)
+    return {"offsets": offsets, "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}

@@ -1,0 +1,95 @@
+"""Population, PopulationView and Assembly: PyNN's common classes with parameters and initial values kept
+in the population's device group."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.parameters import ParameterSpace, simplify
+from pyNN.standardmodels import StandardCellType
+
+from . import simulator
+from .groups import NeuronGroup
+from .recording import Recorder
+
+
+class Assembly(common.Assembly):
+    _simulator = simulator
+
+
+def _native_space(group: NeuronGroup, names, mask) -> ParameterSpace:
+    values = {}
+    for name in names:
+        value = group.parameters[name]
+        values[name] = simplify(value[mask] if mask is not None else value)
+    size = group.size if mask is None else int(np.count_nonzero(np.ones(group.size, bool)[mask]))
+    return ParameterSpace(values, shape=(size,))
+
+
+class _ParameterAccess:
+    """Parameter get/set shared by Population and PopulationView (mask None means every cell)."""
+
+    def _group_and_mask(self):
+        raise NotImplementedError
+
+    def _get_parameters(self, *names):
+        group, mask = self._group_and_mask()
+        celltype = self.celltype
+        if any(name in celltype.computed_parameters() for name in names):
+            native_names = celltype.get_native_names()
+        else:
+            native_names = celltype.get_native_names(*names)
+        return celltype.reverse_translate(_native_space(group, native_names, mask))
+
+    def _set_parameters(self, parameter_space):
+        group, mask = self._group_and_mask()
+        parameter_space.evaluate(simplify=False)
+        updates = {name: value for name, value in parameter_space.items()}
+        group.set_parameters(updates, slice(None) if mask is None else mask)
+
+    def _set_initial_value_array(self, variable, initial_values):
+        group, mask = self._group_and_mask()
+        values = initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate") \
+            else np.asarray(initial_values)
+        group.set_initial_values(variable, np.asarray(values, dtype=float), slice(None) if mask is None else mask)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class PopulationView(_ParameterAccess, common.PopulationView):
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _group_and_mask(self):
+        return self.grandparent._group, self.mask if self.parent is self.grandparent \
+            else self.grandparent.id_to_index(self.all_cells)
+
+
+class Population(_ParameterAccess, common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def _group_and_mask(self):
+        return self._group, None
+
+    def _create_cells(self):
+        if not isinstance(self.celltype, StandardCellType) or not hasattr(self.celltype, "device_model"):
+            raise errors.InvalidModelError("pyNN.cupy has no device model for %s" % type(self.celltype).__name__)
+        state = simulator.state
+        parameter_space = self.celltype.native_parameters
+        parameter_space.shape = (self.size,)
+        parameter_space.evaluate(simplify=False)
+        parameters = {name: np.asarray(value) if not isinstance(value, np.ndarray) else value
+                      for name, value in parameter_space.items()}
+        # Validates the parameters before anything is registered.
+        self._group = NeuronGroup(state, self.celltype.device_model, self.size, parameters, len(state.groups))
+        first = state.id_counter
+        self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)], dtype=simulator.ID)
+        for cell in self.all_cells:
+            cell.parent = self
+        self._mask_local = np.ones(self.size, dtype=bool)
+        state.id_counter += self.size
+        state.groups.append(self._group)
+        state.invalidate()

@@ -1,0 +1,335 @@
+"""Projection: connections are collected on the host as arrays (connectors call `_convergent_connect` once
+per post-synaptic cell with arrays, or hand over whole arrays), validated, then stored on the device as
+pre-major CSR blocks, one block per (pre-synaptic group, post-synaptic group) pair."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.connectors import AllToAllConnector, OneToOneConnector
+from pyNN.random import RandomDistribution
+from pyNN.space import Space
+from pyNN.standardmodels.base import check_weights
+
+from . import simulator
+
+RINGS = {"excitatory": "ring_exc", "inhibitory": "ring_inh"}
+
+
+def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
+    """For a Population, PopulationView or Assembly: its groups, and for each of its cells the position of
+    the cell's group in that list and the cell's index within the group."""
+    if isinstance(cells, common.Assembly):
+        groups, which, local = [], [], []
+        for part in cells.populations:
+            part_groups, part_which, part_local = cell_groups(part)
+            offsets = []
+            for group in part_groups:
+                if group not in groups:
+                    groups.append(group)
+                offsets.append(groups.index(group))
+            which.append(np.asarray(offsets)[part_which])
+            local.append(part_local)
+        return groups, np.concatenate(which), np.concatenate(local)
+    root = cells.grandparent if isinstance(cells, common.PopulationView) else cells
+    local = root.id_to_index(cells.all_cells) if cells is not root else np.arange(cells.size)
+    return [root._group], np.zeros(cells.size, dtype=np.int64), np.asarray(local, dtype=np.int64)
+
+
+def delay_steps(delays: np.ndarray, dt: float) -> np.ndarray:
+    """Delays on the time grid, rounding halves up as NEST does."""
+    return np.floor(np.asarray(delays, dtype=float) / dt + 0.5 + 1e-9).astype(np.int64)
+
+
+class Connection(common.Connection):
+    """One connection of a projection, with settable weight and delay."""
+
+    def __init__(self, projection, index):
+        self.projection = projection
+        self.index = index
+
+    @property
+    def presynaptic_index(self):
+        return int(self.projection._pre[self.index])
+
+    @property
+    def postsynaptic_index(self):
+        return int(self.projection._post[self.index])
+
+    def _get(self, name):
+        return float(self.projection._attribute(name)[self.index])
+
+    def _set(self, name, value):
+        values = self.projection._attribute(name).copy()
+        values[self.index] = value
+        self.projection._store({name: values})
+
+    weight = property(lambda self: self._get("weight"), lambda self, value: self._set("weight", value))
+    delay = property(lambda self: self._get("delay"), lambda self, value: self._set("delay", value))
+
+    def as_tuple(self, *attribute_names):
+        return tuple(getattr(self, name) for name in attribute_names)
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+    _static_synapse_class = None  # set in __init__.py
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
+                 source=None, receptor_type=None, space=Space(), label=None):
+        super().__init__(presynaptic_population, postsynaptic_population, connector, synapse_type, source,
+                         receptor_type, space, label)
+        state = simulator.state
+        self._chunks = []
+        self._pre = np.zeros(0, np.int64)
+        self._post = np.zeros(0, np.int64)
+        self._values = {}
+        if isinstance(connector, (AllToAllConnector, OneToOneConnector)) and self._connect_directly(connector):
+            pass
+        else:
+            connector.connect(self)
+        self._store(self._collect(), check=True, replace=True)   # raises before registration
+        self._device = DeviceProjection(self)
+        state.projections.append(self)
+        state.invalidate()
+
+    # -- building connections -----------------------------------------------------------------------
+    def _connect_directly(self, connector) -> bool:
+        """AllToAll and OneToOne without distance expressions, as whole arrays (no per-cell work)."""
+        n_pre, n_post = self.pre.size, self.post.size
+        if isinstance(connector, OneToOneConnector):
+            if n_pre != n_post:
+                raise errors.InvalidDimensionsError(
+                    "OneToOneConnector needs populations of equal size, got %d and %d" % (n_pre, n_post))
+            pre = post = np.arange(n_pre)
+        else:
+            pre, post = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="xy")
+            pre, post = pre.ravel(), post.ravel()
+            if not connector.allow_self_connections and self.pre == self.post:
+                keep = pre != post
+                pre, post = pre[keep], post[keep]
+        values = self._synapse_values(pre, post)
+        if values is None:
+            return False
+        self._chunks.append((pre, post, values))
+        return True
+
+    def _synapse_values(self, pre, post):
+        """Evaluate the synapse parameters for the given pairs, or None if they depend on distance."""
+        parameter_space = self.synapse_type.native_parameters
+        parameter_space.shape = (self.pre.size, self.post.size)
+        values = {}
+        for name, lazy in parameter_space.items():
+            base = lazy.base_value
+            if callable(base) and not isinstance(base, RandomDistribution) or lazy.operations:
+                return None
+            if lazy.is_homogeneous:
+                values[name] = float(lazy.evaluate(simplify=True))
+            elif isinstance(base, RandomDistribution):
+                values[name] = np.asarray(base.next(len(pre)), dtype=float)
+            else:
+                values[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[pre, post]
+        return values
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index, location_selector=None,
+                            **connection_parameters):
+        if location_selector is not None:
+            raise NotImplementedError("pyNN.cupy does not support multi-compartment models")
+        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
+        post = np.full(pre.size, int(postsynaptic_index), dtype=np.int64)
+        self._chunks.append((pre, post, connection_parameters))
+
+    def _collect(self) -> dict:
+        defaults = self.synapse_type.native_parameters
+        names = list(defaults.keys())
+        pre = [c[0] for c in self._chunks]
+        post = [c[1] for c in self._chunks]
+        values = {name: [] for name in names}
+        for chunk_pre, _, parameters in self._chunks:
+            for name in names:
+                value = parameters.get(name, None)
+                if value is None:
+                    value = float(defaults[name].evaluate(simplify=True))
+                values[name].append(np.broadcast_to(np.asarray(value, dtype=float), chunk_pre.shape))
+        self._chunks = []
+        collected = {name: np.concatenate(v) if v else np.zeros(0) for name, v in values.items()}
+        collected["_pre"] = np.concatenate(pre) if pre else np.zeros(0, np.int64)
+        collected["_post"] = np.concatenate(post) if post else np.zeros(0, np.int64)
+        return collected
+
+    def _check(self, values: dict) -> None:
+        state = simulator.state
+        if "weight" in values and values["weight"].size:
+            check_weights(values["weight"], self)
+        if "delay" in values and values["delay"].size:
+            delays = values["delay"]
+            steps = delay_steps(delays, state.dt)
+            max_delay = state.max_delay
+            bad = (steps < 1) | (~np.isfinite(delays))
+            if max_delay != "auto":
+                bad |= delays > max_delay + 1e-9 * max(1.0, max_delay)
+            if bad.any():
+                raise errors.ConnectionError(
+                    "delay %g ms is out of range: delays must be at least the time step (%g ms) and at most "
+                    "max_delay (%s ms)" % (delays[bad][0], state.dt, max_delay))
+            if steps.max() > np.iinfo(np.uint16).max:
+                raise errors.ConnectionError("delay %g ms is longer than 65535 time steps" % delays.max())
+
+    def _store(self, values: dict, check: bool = True, replace: bool = False) -> None:
+        """Validate, then commit new attribute values (and, with replace, new connections)."""
+        values = dict(values)
+        pre, post = values.pop("_pre", None), values.pop("_post", None)
+        if check:
+            self._check(values)
+        if "delay" in values:
+            values["delay"] = delay_steps(values["delay"], simulator.state.dt) * simulator.state.dt
+        if replace:
+            self._pre, self._post = pre, post
+            self._values = values
+        else:
+            self._values.update(values)
+            if hasattr(self, "_device"):
+                self._device.upload(set(values))
+
+    def _attribute(self, name: str) -> np.ndarray:
+        if name not in self._values:
+            raise errors.NonExistentParameterError(name, self.synapse_type.__class__.__name__,
+                                                   list(self._values))
+        return self._values[name]
+
+    # -- PyNN interface -----------------------------------------------------------------------------
+    def __len__(self):
+        return int(self._pre.size)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [Connection(self, j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("connection index %d out of range (%d connections)" % (i, len(self)))
+        return Connection(self, i)
+
+    @property
+    def connections(self):
+        return (Connection(self, i) for i in range(len(self)))
+
+    def max_delay_steps(self) -> int:
+        delays = self._values.get("delay")
+        return int(delay_steps(delays, simulator.state.dt).max()) if delays is not None and delays.size else 1
+
+    def min_delay(self):
+        delays = self._values.get("delay")
+        return float(delays.min()) if delays is not None and delays.size else None
+
+    def _get_attributes_as_list(self, names):
+        columns = []
+        for name in names:
+            if name == "presynaptic_index":
+                columns.append(self._pre)
+            elif name == "postsynaptic_index":
+                columns.append(self._post)
+            else:
+                columns.append(self._attribute(name))
+        return list(zip(*[column.tolist() for column in columns]))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        operation = self.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
+        arrays = []
+        for name in names:
+            values = self._attribute(name)
+            array = np.full((self.pre.size, self.post.size), np.nan)
+            flat = self._pre * self.post.size + self._post
+            order = np.argsort(flat, kind="stable")
+            flat, values = flat[order], values[order]
+            unique, first = np.unique(flat, return_index=True)
+            if unique.size == flat.size:
+                array.flat[flat] = values
+            else:
+                reduced = [operation.reduce(part) if hasattr(operation, "reduce") else _fold(operation, part)
+                           for part in np.split(values, first[1:])]
+                array.flat[unique] = reduced
+            arrays.append(array)
+        return arrays
+
+    def _set_attributes(self, parameter_space):
+        parameter_space.shape = (self.pre.size, self.post.size)
+        updates = {}
+        for name, lazy in parameter_space.items():
+            self._attribute(name)
+            base = lazy.base_value
+            if lazy.is_homogeneous:
+                updates[name] = np.full(len(self), float(lazy.evaluate(simplify=True)))
+            elif isinstance(base, RandomDistribution) and not lazy.operations:
+                updates[name] = np.asarray(base.next(len(self)), dtype=float)
+            else:
+                updates[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[self._pre, self._post]
+        self._store(updates, check=True)
+
+
+def _fold(operation, values):
+    result = values[0]
+    for value in values[1:]:
+        result = operation(result, value)
+    return result
+
+
+class DeviceProjection:
+    """The projection's connections on the device: CSR blocks per (pre group, post group)."""
+
+    def __init__(self, projection: Projection):
+        self.projection = projection
+        self.blocks = []
+        self._built = False
+
+    def build(self) -> None:
+        if self._built:
+            return
+        projection, state = self.projection, simulator.state
+        pre_groups, pre_which, pre_local = cell_groups(projection.pre)
+        post_groups, post_which, post_local = cell_groups(projection.post)
+        ring = RINGS[projection.receptor_type]
+        pre_block = pre_which[projection._pre]
+        post_block = post_which[projection._post]
+        self.blocks = []
+        for a, pre_group in enumerate(pre_groups):
+            for b, post_group in enumerate(post_groups):
+                members = np.flatnonzero((pre_block == a) & (post_block == b))
+                if members.size == 0:
+                    continue
+                rows = pre_local[projection._pre[members]]
+                order = members[np.argsort(rows, kind="stable")]
+                row_ptr = np.zeros(pre_group.size + 1, dtype=np.int64)
+                np.cumsum(np.bincount(rows, minlength=pre_group.size), out=row_ptr[1:])
+                self.blocks.append({
+                    "pre": pre_group, "post": post_group, "ring": ring, "order": order,
+                    "row_ptr": state.device_array(row_ptr, np.int64),
+                    "post_index": state.device_array(post_local[projection._post[order]], np.int32),
+                })
+        self._built = True
+        self.upload({"weight", "delay"})
+
+    def upload(self, names) -> None:
+        if not self._built:
+            return
+        projection, state = self.projection, simulator.state
+        for block in self.blocks:
+            if "weight" in names:
+                block["weight"] = state.device_array(projection._values["weight"][block["order"]], state.real)
+            if "delay" in names:
+                steps = delay_steps(projection._values["delay"][block["order"]], state.dt)
+                block["delay"] = state.device_array(steps, np.uint16)
+        state.invalidate()
+
+    def launches(self) -> list:
+        state = simulator.state
+        kernel = state.backend.kernel("propagate_static")
+        launches = []
+        for block in self.blocks:
+            spike_ids, spike_count, capacity = block["pre"].spike_list()
+            grid, block_size = state.launch_config(spike_ids.size)
+            launches.append((kernel, grid, block_size,
+                             (state._clock, np.int32(state._ring_slots), spike_ids, spike_count, capacity,
+                              block["row_ptr"], block["post_index"], block["weight"], block["delay"],
+                              np.int32(block["post"].size), block["post"].device[block["ring"]])))
+        return launches

@@ -1,0 +1,44 @@
+"""Kernel loading and launching on the two targets: the GPU (CuPy/NVRTC) and the CPU twin (host C++)."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from .. import errors
+
+DEVICES = ("auto", "gpu", "cpu")
+PRECISIONS = ("float32", "float64")
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        device = os.environ.get("PYNN_CUPY_DEVICE", "auto")
+    if device not in DEVICES:
+        raise errors.InvalidParameterValueError(
+            "setup(device=%r): device must be one of %s" % (device, ", ".join(DEVICES)))
+    if device == "auto":
+        from .gpu import gpu_available
+        device = "gpu" if gpu_available() else "cpu"
+    return device
+
+
+@lru_cache(maxsize=None)
+def _backend(device: str, precision: str, cuda_device: int):
+    if device == "gpu":
+        from .gpu import GpuBackend
+        return GpuBackend(precision)
+    from .twin import TwinBackend
+    return TwinBackend(precision)
+
+
+def get_backend(device: str, precision: str):
+    """The memoized kernel backend for a device ('auto', 'gpu' or 'cpu') and precision."""
+    if precision not in PRECISIONS:
+        raise errors.InvalidParameterValueError(
+            "setup(precision=%r): precision must be one of %s" % (precision, ", ".join(PRECISIONS)))
+    device = resolve_device(device)
+    cuda_device = 0
+    if device == "gpu":
+        from .gpu import import_cupy
+        cuda_device = import_cupy().cuda.runtime.getDevice()
+    return _backend(device, precision, cuda_device)

@@ -1,0 +1,119 @@
+"""GPU target: the kernel sources compiled by NVRTC through CuPy's RawModule (memoized per device and
+precision, cached on disk by CuPy), and chunks of steps captured once as a CUDA graph and replayed."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .. import errors
+from . import sources
+
+THREADS_PER_BLOCK = 256
+MAX_BLOCKS = 65535
+STEPS_PER_GRAPH = 50
+
+
+def nvrtc_options(precision: str) -> tuple[str, ...]:
+    """NVRTC options the runtime compiles with (CI compiles every kernel with exactly these)."""
+    options = ("-std=c++17", "-DREAL=%s" % sources.real_type(precision), "-I%s" % sources.kernel_dir())
+    if precision == "float64":
+        options += ("--fmad=false",)  # validation precision: same rounding as the CPU twin
+    return options
+
+
+def module_source(precision: str) -> str:
+    # CuPy's compile cache keys on the source text only, so the digest of all included files goes in it.
+    return "// pynn_cupy kernels %s\n%s" % (sources.sources_digest(precision), sources.unit_source())
+
+
+def import_cupy():
+    try:
+        import cupy
+    except ImportError as exc:
+        raise errors.BackendUnavailableError(
+            "pyNN.cupy: device='gpu' needs CuPy (%s); install it with "
+            "'pip install pynn-cupy[cuda12]' or '[cuda13]' to match your CUDA driver, "
+            "or use setup(device='cpu') for the CPU twin" % exc) from exc
+    return cupy
+
+
+def gpu_available() -> bool:
+    try:
+        cupy = import_cupy()
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+class GpuPlan:
+    """A step's launch list; `run(n)` replays a captured graph of STEPS_PER_GRAPH steps, then the rest."""
+
+    def __init__(self, backend: "GpuBackend", launches: Sequence[tuple]):
+        self.backend = backend
+        self.launches = list(launches)
+        self._graph = None
+        self._graph_failed = False
+
+    def _launch_steps(self, n_steps: int) -> None:
+        for _ in range(n_steps):
+            for kernel, grid, block, args in self.launches:
+                kernel((grid,), (block,), args)
+
+    def _captured_graph(self):
+        if self._graph is None and not self._graph_failed:
+            stream = self.backend.stream
+            try:
+                stream.begin_capture()
+                try:
+                    self._launch_steps(STEPS_PER_GRAPH)
+                finally:
+                    self._graph = stream.end_capture()
+            except Exception:
+                self._graph, self._graph_failed = None, True
+        return self._graph
+
+    def run(self, n_steps: int) -> None:
+        with self.backend.stream:
+            graph = self._captured_graph() if n_steps >= STEPS_PER_GRAPH else None
+            if graph is not None:
+                for _ in range(n_steps // STEPS_PER_GRAPH):
+                    graph.launch(self.backend.stream)
+                n_steps %= STEPS_PER_GRAPH
+            self._launch_steps(n_steps)
+
+
+class GpuBackend:
+    """Kernels on the current CUDA device; arrays are CuPy arrays."""
+    name = "gpu"
+
+    def __init__(self, precision: str):
+        cupy = import_cupy()
+        if not gpu_available():
+            raise errors.BackendUnavailableError(
+                "pyNN.cupy: device='gpu' but CuPy finds no CUDA device; use setup(device='cpu')")
+        self.xp = cupy
+        self.precision = precision
+        self.stream = cupy.cuda.Stream(non_blocking=True)
+        try:
+            self.module = cupy.RawModule(code=module_source(precision), options=nvrtc_options(precision))
+            self.module.compile()
+        except cupy.cuda.compiler.CompileException as exc:
+            raise errors.KernelCompilationError("pyNN.cupy: NVRTC failed:\n%s" % exc) from exc
+        self._kernels = {}
+
+    def kernel(self, name: str):
+        if name not in self._kernels:
+            self._kernels[name] = self.module.get_function(name)
+        return self._kernels[name]
+
+    def plan(self, launches: Sequence[tuple]) -> GpuPlan:
+        return GpuPlan(self, launches)
+
+    @staticmethod
+    def launch_config(n: int) -> tuple[int, int]:
+        return max(1, min(MAX_BLOCKS, -(-n // THREADS_PER_BLOCK))), THREADS_PER_BLOCK
+
+    def to_host(self, array):
+        return self.xp.asnumpy(array, stream=self.stream)
+
+    def synchronize(self) -> None:
+        self.stream.synchronize()

@@ -1,0 +1,190 @@
+"""CPU twin: the CUDA kernel sources compiled by the host C++ compiler into a cached shared library.
+
+Kernels run over their launch grid one block after another (grid-stride loops make any grid cover the data);
+a whole chunk of steps runs as one call into the library, which replays the step's launch list.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .. import errors
+from . import sources
+
+_LAUNCHER = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p))
+
+_MAIN_TEMPLATE = r"""
+#include "common.cuh"
+#include <utility>
+#include <cstring>
+thread_local TwinDim3 threadIdx, blockIdx, blockDim, gridDim;
+%(units)s
+template <typename... A, std::size_t... I>
+static void twin_invoke(void (*kernel)(A...), void** args, std::index_sequence<I...>) {
+    kernel(*static_cast<A*>(args[I])...);
+}
+template <typename... A>
+static void twin_grid(void (*kernel)(A...), unsigned grid, unsigned block, void** args) {
+    gridDim.x = grid; blockDim.x = block;
+    for (unsigned b = 0; b < grid; ++b) {
+        blockIdx.x = b;
+        for (unsigned t = 0; t < block; ++t) {
+            threadIdx.x = t;
+            twin_invoke(kernel, args, std::index_sequence_for<A...>{});
+        }
+    }
+}
+template <auto K> static void twin_launcher(unsigned grid, unsigned block, void** args) { twin_grid(K, grid, block, args); }
+typedef void (*TwinLauncher)(unsigned, unsigned, void**);
+struct TwinLaunch { TwinLauncher launcher; unsigned grid, block; void** args; };
+extern "C" TwinLauncher twin_find(const char* name) {
+%(table)s
+    return nullptr;
+}
+extern "C" void twin_run(const TwinLaunch* launches, int n_launches, long long n_steps) {
+    for (long long s = 0; s < n_steps; ++s)
+        for (int k = 0; k < n_launches; ++k)
+            launches[k].launcher(launches[k].grid, launches[k].block, launches[k].args);
+}
+"""
+
+
+class _TwinLaunch(ctypes.Structure):
+    _fields_ = [("launcher", ctypes.c_void_p), ("grid", ctypes.c_uint), ("block", ctypes.c_uint),
+                ("args", ctypes.POINTER(ctypes.c_void_p))]
+
+
+_SCALAR_CTYPES = {np.dtype(np.int32): ctypes.c_int32, np.dtype(np.uint32): ctypes.c_uint32,
+                  np.dtype(np.int64): ctypes.c_int64, np.dtype(np.uint64): ctypes.c_uint64,
+                  np.dtype(np.float32): ctypes.c_float, np.dtype(np.float64): ctypes.c_double}
+
+
+def cache_dir() -> Path:
+    path = Path(os.environ.get("PYNN_CUPY_CACHE", Path.home() / ".cache" / "pynn_cupy"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def compiler() -> str:
+    cxx = os.environ.get("CXX", "g++")
+    if shutil.which(cxx) is None:
+        raise errors.BackendUnavailableError(
+            "pyNN.cupy: the CPU twin needs a C++17 compiler ('%s' not found); install g++ "
+            "(e.g. 'apt install g++') or set CXX" % cxx)
+    return cxx
+
+
+def _compiler_version(cxx: str) -> str:
+    return subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+
+
+def compile_flags(precision: str) -> list[str]:
+    return ["-O2", "-std=c++17", "-shared", "-fPIC", "-fno-fast-math", "-ffp-contract=off",
+            "-DREAL=%s" % sources.real_type(precision), "-I%s" % sources.kernel_dir()]
+
+
+def build_library(precision: str) -> Path:
+    """Compile (or find in the cache) the twin library for `precision`."""
+    cxx = compiler()
+    flags = compile_flags(precision)
+    key = sources.sources_digest(precision, " ".join(flags[:-1]), _compiler_version(cxx), _MAIN_TEMPLATE)
+    target = cache_dir() / ("twin_%s_%s.so" % (precision, key))
+    if target.exists():
+        return target
+    table = "\n".join('    if (!std::strcmp(name, "%s")) return &twin_launcher<&%s>;' % (name, name)
+                      for name in sources.kernel_names())
+    main = _MAIN_TEMPLATE % {"units": sources.unit_source(), "table": table}
+    with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+        source = Path(tmp) / "twin_main.cpp"
+        source.write_text(main)
+        output = Path(tmp) / target.name
+        result = subprocess.run([cxx, *flags, str(source), "-o", str(output)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise errors.KernelCompilationError("pyNN.cupy: compiling the CPU twin failed:\n" + result.stderr)
+        os.replace(output, target)
+    return target
+
+
+class TwinKernel:
+    def __init__(self, name: str, launcher: int):
+        self.name = name
+        self.launcher = launcher
+
+
+class TwinPlan:
+    """A step's launch list bound to its arguments, replayed for a number of steps in one call."""
+
+    def __init__(self, library: ctypes.CDLL, launches: Sequence[tuple]):
+        self._library = library
+        self._keep = []
+        self._launches = (_TwinLaunch * max(1, len(launches)))()
+        self._count = len(launches)
+        for slot, (kernel, grid, block, args) in zip(self._launches, launches):
+            pointers = (ctypes.c_void_p * max(1, len(args)))()
+            for k, arg in enumerate(args):
+                holder = self._hold(arg)
+                pointers[k] = ctypes.addressof(holder)
+            slot.launcher = kernel.launcher
+            slot.grid, slot.block = grid, block
+            slot.args = ctypes.cast(pointers, ctypes.POINTER(ctypes.c_void_p))
+            self._keep.append(pointers)
+
+    def _hold(self, arg):
+        if isinstance(arg, np.ndarray):
+            if not arg.flags.c_contiguous:
+                raise ValueError("kernel array arguments must be contiguous")
+            holder = ctypes.c_void_p(arg.ctypes.data)
+            self._keep.append(arg)
+        else:
+            holder = _SCALAR_CTYPES[np.asarray(arg).dtype](arg)
+        self._keep.append(holder)
+        return holder
+
+    def run(self, n_steps: int) -> None:
+        self._library.twin_run(self._launches, self._count, ctypes.c_longlong(n_steps))
+
+
+class TwinBackend:
+    """Kernels of the CPU twin; arrays are NumPy arrays."""
+    name = "cpu"
+    xp = np
+
+    def __init__(self, precision: str):
+        self.precision = precision
+        self.library_path = build_library(precision)
+        self._library = ctypes.CDLL(str(self.library_path))
+        self._library.twin_find.restype = ctypes.c_void_p
+        self._library.twin_find.argtypes = [ctypes.c_char_p]
+        self._library.twin_run.argtypes = [ctypes.POINTER(_TwinLaunch), ctypes.c_int, ctypes.c_longlong]
+        self._kernels = {}
+
+    def kernel(self, name: str) -> TwinKernel:
+        if name not in self._kernels:
+            launcher = self._library.twin_find(name.encode())
+            if not launcher:
+                raise errors.KernelCompilationError("pyNN.cupy: no kernel named %r" % name)
+            self._kernels[name] = TwinKernel(name, launcher)
+        return self._kernels[name]
+
+    def plan(self, launches: Sequence[tuple]) -> TwinPlan:
+        return TwinPlan(self._library, launches)
+
+    def launch_config(self, n: int) -> tuple[int, int]:
+        """One thread walks the whole grid-stride loop: the cheapest grid on a CPU."""
+        if os.environ.get("PYNN_CUPY_TWIN_GRID") == "gpu":
+            return max(1, -(-n // 256)), 256
+        return 1, 1
+
+    @staticmethod
+    def to_host(array) -> np.ndarray:
+        return np.asarray(array)
+
+    def synchronize(self) -> None:
+        pass

@@ -1,0 +1,183 @@
+"""Simulation state: the clock, the device arrays of every population and projection, and the step loop.
+
+The network is built on the first run (and rebuilt after structural changes). `run` advances in chunks of
+steps; within a chunk the host does not synchronize: the step's launch list is replayed by the device
+(a CUDA graph on the GPU, one call into the compiled library on the CPU twin). Between chunks, recorded
+data come back to the host in bulk.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common
+
+from . import errors
+from .runtime import get_backend
+
+name = "cupy"
+
+SPIKE_RECORD_BUDGET = 1 << 24   # recorded spikes held on the device per chunk
+SAMPLE_RECORD_BUDGET = 1 << 25  # recorded samples (values) held on the device per chunk
+MAX_CHUNK_STEPS = 10000
+
+
+class ID(int, common.IDMixin):
+    def __init__(self, n):
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+class State(common.control.BaseState):
+    """The global state of the pyNN.cupy simulator."""
+
+    def __init__(self):
+        super().__init__()
+        self.mpi_rank = 0
+        self.num_processes = 1
+        self.dt = 0.1
+        self.min_delay = 0.1
+        self.max_delay = 10.0
+        self.device = "auto"
+        self.precision = "float32"
+        self.rng_seed = 0
+        self._backend = None
+        self.clear()
+
+    # -- configuration -------------------------------------------------------------------------
+    def configure(self, dt: float, min_delay, max_delay, device: str, precision: str, rng_seed: int) -> None:
+        backend = get_backend(device, precision)  # raises before anything changes
+        self.clear()
+        self.dt, self.min_delay, self.max_delay = dt, min_delay, max_delay
+        self.device, self.precision, self.rng_seed = backend.name, precision, int(rng_seed)
+        self._backend = backend
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            self._backend = get_backend(self.device, self.precision)
+        return self._backend
+
+    @property
+    def real(self):
+        return np.float32 if self.precision == "float32" else np.float64
+
+    @property
+    def xp(self):
+        return self.backend.xp
+
+    @property
+    def t(self) -> float:
+        return self.step * self.dt
+
+    def steps(self, time: float) -> int:
+        return int(round(time / self.dt))
+
+    def clear(self) -> None:
+        self.recorders = set()
+        self.groups = []
+        self.projections = []
+        self.current_sources = []
+        self.id_counter = 0
+        self.segment_counter = -1
+        self.write_on_end = []
+        self._plan = None
+        self._ring_slots = 0
+        self._clock = None
+        self._spike_counts = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to t = 0: state variables to their initial values, delay buffers emptied."""
+        self.step = 0
+        self.running = False
+        self.t_start = 0
+        self.segment_counter += 1
+        if self._clock is not None:
+            self._clock[...] = 0
+        for group in self.groups:
+            group.reset()
+        for recorder in self.recorders:
+            recorder._clear_simulator()
+
+    def invalidate(self) -> None:
+        """Something structural changed: rebuild the launch list before the next step."""
+        self._plan = None
+
+    # -- building ------------------------------------------------------------------------------
+    def device_array(self, host, dtype=None):
+        return self.xp.asarray(np.ascontiguousarray(host, dtype=dtype))
+
+    def zeros(self, shape, dtype):
+        return self.xp.zeros(shape, dtype=dtype)
+
+    def launch_config(self, n: int) -> tuple[int, int]:
+        return self.backend.launch_config(n)
+
+    def _build(self) -> None:
+        xp = self.xp
+        if self._clock is None:
+            self._clock = xp.zeros(1, dtype=np.int64)
+            self._clock[...] = self.step
+        if self._spike_counts is None or self._spike_counts.size < len(self.groups):
+            self._spike_counts = xp.zeros(max(1, len(self.groups)), dtype=np.int32)
+        slots = 2
+        for projection in self.projections:
+            slots = max(slots, projection.max_delay_steps() + 1)
+        self._ring_slots = slots
+        for group in self.groups:
+            group.build(slots)
+        for projection in self.projections:
+            projection._device.build()
+        kernel = self.backend.kernel
+        launches = [(kernel("step_begin"), 1, 1, (np.int32(len(self.groups)), self._spike_counts))]
+        for recorder in self.recorders:
+            launches += recorder._sample_launches()
+        for group in self.groups:
+            if group.model.is_source:
+                launches += group.launches()
+        for source in self.current_sources:
+            launches += source._launches()
+        for group in self.groups:
+            if not group.model.is_source:
+                launches += group.launches()
+        for recorder in self.recorders:
+            launches += recorder._spike_launches()
+        for projection in self.projections:
+            launches += projection._device.launches()
+        launches.append((kernel("step_end"), 1, 1, (self._clock,)))
+        self._plan = self.backend.plan(launches)
+
+    def spike_counter(self, index: int):
+        return self._spike_counts[index:index + 1]
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, simtime: float) -> None:
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop: float) -> None:
+        n_steps = self.steps(tstop) - self.step
+        if self._plan is None:
+            self._build()
+        self.running = True
+        while n_steps > 0:
+            chunk = self._chunk_steps(n_steps)
+            for recorder in self.recorders:
+                recorder._begin_chunk(self.step, chunk)
+            self._plan.run(chunk)
+            self.step += chunk
+            n_steps -= chunk
+            for recorder in self.recorders:
+                recorder._end_chunk()
+            self._check_spike_lists()
+
+    def _chunk_steps(self, n_steps: int) -> int:
+        chunk = min(n_steps, MAX_CHUNK_STEPS)
+        for recorder in self.recorders:
+            chunk = min(chunk, recorder._max_chunk_steps(SPIKE_RECORD_BUDGET, SAMPLE_RECORD_BUDGET))
+        return max(1, chunk)
+
+    def _check_spike_lists(self) -> None:
+        for group in self.groups:
+            group.check_overflow()
+
+
+state = State()

@@ -1,0 +1,213 @@
+"""Standard cell types: PyNN names and units are used natively (mV, nA, nF, uS, ms, Hz); each type carries a
+device model that says which kernel updates it, its state arrays, and the per-neuron coefficients that
+kernel needs (exact-integration propagators computed here, in float64, from the parameters)."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import errors
+from pyNN.standardmodels import build_translations, cells
+
+REAL, INT = "real", "int"
+
+
+def _identity(*names):
+    return build_translations(*[(name, name) for name in names])
+
+
+def _check(parameters: dict, positive=(), non_negative=()) -> None:
+    for name in positive:
+        bad = np.asarray(parameters[name]) <= 0
+        if bad.any():
+            raise errors.InvalidParameterValueError(
+                "%s must be positive, got %s" % (name, np.asarray(parameters[name])[bad][:5]))
+    for name in non_negative:
+        bad = np.asarray(parameters[name]) < 0
+        if bad.any():
+            raise errors.InvalidParameterValueError(
+                "%s must not be negative, got %s" % (name, np.asarray(parameters[name])[bad][:5]))
+
+
+def _check_reset(parameters: dict) -> None:
+    bad = np.asarray(parameters["v_reset"]) >= np.asarray(parameters["v_thresh"])
+    if bad.any():
+        raise errors.InvalidParameterValueError(
+            "v_reset must be below v_thresh, got v_reset=%s, v_thresh=%s"
+            % (np.asarray(parameters["v_reset"]), np.asarray(parameters["v_thresh"])))
+
+
+def _relaxation_integral(x):
+    """(1 - exp(-x)) / x, stable near x = 0."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 1e-6
+    safe = np.where(small, 1.0, x)
+    return np.where(small, 1 - x / 2 + x * x / 6, -np.expm1(-safe) / safe)
+
+
+def _ramp_integral(x):
+    """(1 - exp(-x) (1 + x)) / x^2, stable near x = 0."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 1e-3
+    safe = np.where(small, 1.0, x)
+    exact = (-np.expm1(-safe) - safe * np.exp(-safe)) / (safe * safe)
+    return np.where(small, 0.5 - x / 3 + x * x / 8 - x ** 3 / 30, exact)
+
+
+def current_propagators(tau_syn, tau_m, cm, dt):
+    """Membrane response after dt to a unit exponential current (p_v_i) and to a unit alpha-current
+    derivative (p_v_di), both starting at 0 and decaying with tau_syn; NEST's exact-integration propagators."""
+    rate_difference = 1.0 / tau_syn - 1.0 / tau_m
+    decay = np.exp(-dt / tau_m) / cm
+    p_v_i = decay * dt * _relaxation_integral(rate_difference * dt)
+    p_v_di = decay * dt * dt * _ramp_integral(rate_difference * dt)
+    return p_v_i, p_v_di
+
+
+class DeviceModel:
+    """How a population of one cell type lives on the device."""
+    kernel = ""
+    is_source = False
+    # state array -> (PyNN initial-value name or None for 0, kind), in kernel argument order
+    state: dict = {}
+    recordables: dict = {}  # PyNN variable -> state array
+    scalars: tuple = ()     # names of per-run scalars passed after (clock, n, L)
+
+    def spike_capacity(self, size: int) -> int:
+        return size
+
+    def coefficients(self, p: dict, dt: float) -> dict:
+        raise NotImplementedError
+
+
+class IafPscExp(DeviceModel):
+    kernel = "iaf_psc_exp_update"
+    state = {"v": ("v", REAL), "i_exc": ("isyn_exc", REAL), "i_inh": ("isyn_inh", REAL),
+             "refractory": (None, INT)}
+    recordables = {"v": "v", "isyn_exc": "i_exc", "isyn_inh": "i_inh"}
+
+    def coefficients(self, p, dt):
+        _check(p, positive=("tau_m", "cm", "tau_syn_E", "tau_syn_I"), non_negative=("tau_refrac",))
+        _check_reset(p)
+        p_v_exc, _ = current_propagators(p["tau_syn_E"], p["tau_m"], p["cm"], dt)
+        p_v_inh, _ = current_propagators(p["tau_syn_I"], p["tau_m"], p["cm"], dt)
+        return {
+            "e_l": p["v_rest"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"], "i_offset": p["i_offset"],
+            "refractory_steps": np.rint(p["tau_refrac"] / dt).astype(np.int32),
+            "p_vv": np.exp(-dt / p["tau_m"]), "p_v_exc": p_v_exc, "p_v_inh": p_v_inh,
+            "p_v_i": -p["tau_m"] / p["cm"] * np.expm1(-dt / p["tau_m"]),
+            "p_exc": np.exp(-dt / p["tau_syn_E"]), "p_inh": np.exp(-dt / p["tau_syn_I"]),
+        }
+
+
+class IafPscAlpha(DeviceModel):
+    kernel = "iaf_psc_alpha_update"
+    state = {"v": ("v", REAL), "i_exc": ("isyn_exc", REAL), "i_inh": ("isyn_inh", REAL),
+             "di_exc": ("isyn_exc_dot", REAL), "di_inh": ("isyn_inh_dot", REAL), "refractory": (None, INT)}
+    recordables = {"v": "v", "isyn_exc": "i_exc", "isyn_inh": "i_inh"}
+
+    def coefficients(self, p, dt):
+        _check(p, positive=("tau_m", "cm", "tau_syn_E", "tau_syn_I"), non_negative=("tau_refrac",))
+        _check_reset(p)
+        p_v_i_exc, p_v_di_exc = current_propagators(p["tau_syn_E"], p["tau_m"], p["cm"], dt)
+        p_v_i_inh, p_v_di_inh = current_propagators(p["tau_syn_I"], p["tau_m"], p["cm"], dt)
+        p_exc, p_inh = np.exp(-dt / p["tau_syn_E"]), np.exp(-dt / p["tau_syn_I"])
+        return {
+            "e_l": p["v_rest"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"], "i_offset": p["i_offset"],
+            "refractory_steps": np.rint(p["tau_refrac"] / dt).astype(np.int32),
+            "p_vv": np.exp(-dt / p["tau_m"]),
+            "p_v_di_exc": p_v_di_exc, "p_v_i_exc": p_v_i_exc, "p_v_di_inh": p_v_di_inh, "p_v_i_inh": p_v_i_inh,
+            "p_v_i": -p["tau_m"] / p["cm"] * np.expm1(-dt / p["tau_m"]),
+            "p_exc": p_exc, "p_inh": p_inh, "p_i_di_exc": dt * p_exc, "p_i_di_inh": dt * p_inh,
+            "jump_exc": np.e / p["tau_syn_E"], "jump_inh": np.e / p["tau_syn_I"],
+        }
+
+
+class IafCond(DeviceModel):
+    scalars = ("dt", "tolerance_v", "tolerance_g")
+
+    def coefficients(self, p, dt):
+        _check(p, positive=("tau_m", "cm", "tau_syn_E", "tau_syn_I"), non_negative=("tau_refrac",))
+        _check_reset(p)
+        return {
+            "c_m": p["cm"], "g_leak": p["cm"] / p["tau_m"], "e_l": p["v_rest"], "e_exc": p["e_rev_E"],
+            "e_inh": p["e_rev_I"], "tau_exc": p["tau_syn_E"], "tau_inh": p["tau_syn_I"],
+            "i_offset": p["i_offset"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"],
+            "refractory_steps": np.rint(p["tau_refrac"] / dt).astype(np.int32),
+        }
+
+
+class IafCondExp(IafCond):
+    kernel = "iaf_cond_exp_update"
+    state = {"v": ("v", REAL), "g_exc": ("gsyn_exc", REAL), "g_inh": ("gsyn_inh", REAL),
+             "refractory": (None, INT), "h_step": (None, REAL)}
+    recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh"}
+
+
+class IafCondAlpha(IafCond):
+    kernel = "iaf_cond_alpha_update"
+    state = {"v": ("v", REAL), "g_exc": ("gsyn_exc", REAL), "g_inh": ("gsyn_inh", REAL),
+             "dg_exc": ("gsyn_exc_dot", REAL), "dg_inh": ("gsyn_inh_dot", REAL),
+             "refractory": (None, INT), "h_step": (None, REAL)}
+    recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh"}
+
+    def coefficients(self, p, dt):
+        coefficients = super().coefficients(p, dt)
+        coefficients.update(jump_exc=np.e / p["tau_syn_E"], jump_inh=np.e / p["tau_syn_I"])
+        return coefficients
+
+
+class SpikeArraySource(DeviceModel):
+    kernel = "spike_source_array_update"
+    is_source = True
+
+
+class PoissonSource(DeviceModel):
+    kernel = "spike_source_poisson_update"
+    is_source = True
+
+    def spike_capacity(self, size):
+        return 4 * size + 64
+
+    def coefficients(self, p, dt):
+        _check(p, non_negative=("rate", "start", "duration"))
+        return {"mean_count": np.asarray(p["rate"], dtype=float) * dt / 1000.0,
+                "first_step": np.rint(np.asarray(p["start"], dtype=float) / dt).astype(np.int64),
+                "end_step": np.rint((np.asarray(p["start"], dtype=float) + p["duration"]) / dt).astype(np.int64)}
+
+
+_LIF = ("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset", "tau_syn_E", "tau_syn_I")
+
+
+class IF_curr_exp(cells.IF_curr_exp):
+    __doc__ = cells.IF_curr_exp.__doc__
+    translations = _identity(*_LIF)
+    device_model = IafPscExp()
+
+
+class IF_curr_alpha(cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+    translations = _identity(*_LIF)
+    device_model = IafPscAlpha()
+
+
+class IF_cond_exp(cells.IF_cond_exp):
+    __doc__ = cells.IF_cond_exp.__doc__
+    translations = _identity(*_LIF, "e_rev_E", "e_rev_I")
+    device_model = IafCondExp()
+
+
+class IF_cond_alpha(cells.IF_cond_alpha):
+    __doc__ = cells.IF_cond_alpha.__doc__
+    translations = _identity(*_LIF, "e_rev_E", "e_rev_I")
+    device_model = IafCondAlpha()
+
+
+class SpikeSourceArray(cells.SpikeSourceArray):
+    __doc__ = cells.SpikeSourceArray.__doc__
+    translations = _identity("spike_times")
+    device_model = SpikeArraySource()
+
+
+class SpikeSourcePoisson(cells.SpikeSourcePoisson):
+    __doc__ = cells.SpikeSourcePoisson.__doc__
+    translations = _identity("rate", "start", "duration")
+    device_model = PoissonSource()

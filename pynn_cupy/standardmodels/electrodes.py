@@ -1,0 +1,68 @@
+"""Current sources. A DC source adds its amplitude to the injected current of its targets during the update
+steps [start/dt, stop/dt), so the membrane first moves in the step after `start` (as with pyNN.nest)."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common
+from pyNN.parameters import ParameterSpace
+from pyNN.standardmodels import build_translations, electrodes
+
+from ..simulator import state
+
+
+def _targets_by_group(cells) -> list:
+    """[(group, local indices)] for a Population, PopulationView, Assembly or a list of IDs."""
+    from ..projections import cell_groups
+    if isinstance(cells, (common.BasePopulation, common.Assembly)):
+        groups, which, local = cell_groups(cells)
+        return [(group, local[which == k]) for k, group in enumerate(groups)]
+    by_group = {}
+    for cell in cells:
+        population = cell.parent
+        root = population.grandparent if isinstance(population, common.PopulationView) else population
+        by_group.setdefault(id(root._group), (root._group, []))[1].append(root.id_to_index(int(cell)))
+    return [(group, np.asarray(indices)) for group, indices in by_group.values()]
+
+
+class CurrentSource:
+    """Base for current sources living in the simulator state."""
+
+    def __init__(self, **parameters):
+        object.__setattr__(self, "_native", {})
+        object.__setattr__(self, "_targets", [])
+        super().__init__(**parameters)
+        space = ParameterSpace(self.default_parameters, self.get_schema(), shape=(1,))
+        space.update(**parameters)
+        self.set_native_parameters(self.translate(space))
+        state.current_sources.append(self)
+
+    def inject_into(self, cells):
+        for group, indices in _targets_by_group(cells):
+            if group.model.is_source:
+                raise TypeError("Can't inject current into a spike source.")
+            self._targets.append((group, state.device_array(np.unique(indices), np.int32)))
+        state.invalidate()
+
+    def set_native_parameters(self, parameters):
+        parameters.evaluate(simplify=True)
+        self._native.update({name: float(value) for name, value in parameters.items()})
+        state.invalidate()
+
+    def get_native_parameters(self):
+        return ParameterSpace(dict(self._native))
+
+
+class DCSource(CurrentSource, electrodes.DCSource):
+    __doc__ = electrodes.DCSource.__doc__
+    translations = build_translations(("amplitude", "amplitude"), ("start", "start"), ("stop", "stop"))
+
+    def _launches(self) -> list:
+        kernel = state.backend.kernel("dc_source_apply")
+        first, end = state.steps(self._native["start"]), state.steps(min(self._native["stop"], 1e15))
+        launches = []
+        for group, targets in self._targets:
+            grid, block = state.launch_config(targets.size)
+            launches.append((kernel, grid, block,
+                             (state._clock, np.int32(targets.size), targets, state.real(self._native["amplitude"]),
+                              np.int64(first), np.int64(end), group.device["i_stim"])))
+        return launches

@@ -1,0 +1,95 @@
+"""PyNN 0.13's own system scenarios run against pyNN.cupy, one test per scenario.
+
+Every scenario runs in its own interpreter (see run_scenarios.py); the ones this module's session
+selects are run in parallel on first use (PYNN_SUITE_JOBS, default: all cores; under pytest-xdist
+each test runs its own). Scenarios that need a feature outside the backend's current scope are
+strict xfails: when one starts passing, take it out of EXPECTED_OUT_OF_SCOPE. All others must pass.
+
+Environment: PYNN_CUPY_DEVICE (default "cpu": the CPU twin), PYNN_SUITE_TIMEOUT (s per scenario,
+default 600), PYNN_SUITE_SIMULATOR (default "cupy"; "nest" checks the harness itself).
+"""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYNN_CUPY_DEVICE", "cpu")  # scenarios call sim.setup() themselves
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run_scenarios  # noqa: E402
+
+SIMULATOR = os.environ.get("PYNN_SUITE_SIMULATOR", "cupy")
+TIMEOUT = float(os.environ.get("PYNN_SUITE_TIMEOUT", "600"))
+JOBS = int(os.environ.get("PYNN_SUITE_JOBS", "0")) or None
+
+# scenario -> the out-of-scope feature it uses (read from the scenario's code)
+EXPECTED_OUT_OF_SCOPE = {
+    "test_cell_types.test_EIF_cond_alpha_isfa_ista": "EIF_cond_alpha_isfa_ista cell type",
+    "test_cell_types.test_HH_cond_exp": "HH_cond_exp cell type",
+    "test_cell_types.test_SpikeSourceGamma": "SpikeSourceGamma cell type",
+    "test_cell_types.test_SpikeSourcePoissonRefractory": "SpikeSourcePoissonRefractory cell type",
+    "test_cell_types.test_composed_neuron_model_homogeneous_receptors":
+        "composed PointNeuron(AdExp/LIF, AlphaPSR/CurrExpPostSynapticResponse), named receptors",
+    "test_connection_handling.test_issue652": "STDPMechanism (SpikePairRule, AdditiveWeightDependence)",
+    "test_connectors.test_all_to_all_tsodyksmarkram": "TsodyksMarkramSynapse",
+    "test_connectors.test_fixed_number_pre_with_replacement_heterogeneous_parameters": "TsodyksMarkramSynapse",
+    "test_connectors.test_fixed_number_post_with_replacement_heterogeneous_parameters": "TsodyksMarkramSynapse",
+    "test_electrodes.test_issue321": "StepCurrentSource",
+    "test_electrodes.test_issue437": "NoisyCurrentSource",
+    "test_electrodes.test_issue442": "ACSource",
+    "test_electrodes.test_issue445": "ACSource, recording of electrode current (source.record())",
+    "test_electrodes.test_issue487": "StepCurrentSource",
+    "test_electrodes.test_issue_465_474_630": "ACSource, NoisyCurrentSource, StepCurrentSource, source.record()",
+    "test_electrodes.test_issue497": "ACSource, source.record()",
+    "test_electrodes.test_issue512": "StepCurrentSource",
+    "test_electrodes.test_issue631": "ACSource, NoisyCurrentSource, StepCurrentSource, source.record()",
+    "test_electrodes.test_issue759": "StepCurrentSource",
+    "test_parameter_handling.test_set_synaptic_parameters_fully_connected": "TsodyksMarkramSynapse",
+    "test_parameter_handling.test_set_synaptic_parameters_partially_connected": "TsodyksMarkramSynapse",
+    "test_parameter_handling.test_set_synaptic_parameters_multiply_connected": "TsodyksMarkramSynapse",
+    "test_parameter_handling.test_issue505": "TsodyksMarkramSynapse",
+    "test_recording.test_record_vm_and_gsyn_from_assembly": "EIF_cond_exp_isfa_ista cell type",
+    "test_recording.test_issue259": "spike_precision='off_grid': exact off-grid spike times (rtol 1e-17)",
+    "test_scenario3.test_scenario3": "STDPMechanism (SpikePairRule, AdditiveWeightDependence)",
+    "test_scenario4.test_scenario4": "EIF_cond_exp_isfa_ista cell type, TsodyksMarkramSynapse",
+    "test_scenario5.test_scenario5": "multi-compartment neurons (MultiCompartmentNeuron, morphologies)",
+    "test_synapse_types.test_simple_stochastic_synapse": "SimpleStochasticSynapse",
+}
+
+SCENARIOS = run_scenarios.discover()
+NAMES = run_scenarios.select(SCENARIOS, SIMULATOR)
+_results = {}
+
+
+def _param(name):
+    if SIMULATOR == "cupy" and name in EXPECTED_OUT_OF_SCOPE:
+        return pytest.param(name, marks=pytest.mark.xfail(reason=EXPECTED_OUT_OF_SCOPE[name], strict=True))
+    return name
+
+
+@pytest.fixture(scope="module")
+def scenario_result(request):
+    def get(name):
+        if name not in _results:
+            if hasattr(request.config, "workerinput"):   # pytest-xdist schedules the tests itself
+                batch = [name]
+            else:                                        # all tests of this module in this session
+                batch = [it.callspec.params["name"] for it in request.session.items
+                         if it.module is sys.modules[__name__] and hasattr(it, "callspec")]
+            _results.update(run_scenarios.run_many([n for n in batch if n not in _results] or [name],
+                                                   SIMULATOR, jobs=JOBS, timeout=TIMEOUT))
+        return _results[name]
+    return get
+
+
+@pytest.mark.parametrize("name", [_param(n) for n in NAMES])
+def test_scenario(name, scenario_result):
+    r = scenario_result(name)
+    if r["status"] == "skip":
+        pytest.skip(r["message"])
+    if r["status"] != "pass":
+        pytest.fail(f"{r['status']}: {r['message']}\n{r['traceback']}", pytrace=False)
+
+
+def test_out_of_scope_list_names_real_scenarios():
+    assert set(EXPECTED_OUT_OF_SCOPE) <= set(SCENARIOS)
