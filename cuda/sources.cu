@@ -26,7 +26,7 @@ KERNEL void spike_source_array_update(
 // the spike list are counted in `dropped` (the host reports them).
 KERNEL void spike_source_poisson_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
-    const double* mean_count, const long long* first_step, const long long* end_step,
+    const REAL* mean_count, const long long* first_step, const long long* end_step,
     int spike_capacity, int* spike_ids, int* spike_count, int* dropped)
 {
     const long long step = clock[0];
@@ -34,12 +34,13 @@ KERNEL void spike_source_poisson_update(
         if (step < first_step[i] || step >= end_step[i] || !(mean_count[i] > 0)) continue;
         const Philox4 bits = philox4x32_10(seed, stream, (unsigned long long)step, (unsigned int)i);
         const double u = philox_uniform(bits.v[0], bits.v[1]);
-        double probability = exp(-mean_count[i]);
+        const double mean = (double)mean_count[i];
+        double probability = exp(-mean);
         double cumulative = probability;
         int count = 0;
         while (u > cumulative && count < 1000) {
             ++count;
-            probability *= mean_count[i] / count;
+            probability *= mean / count;
             cumulative += probability;
         }
         for (int c = 0; c < count; ++c) {

@@ -41,8 +41,7 @@ class NeuronGroup:
         self.coefficients = self._coefficients(new)   # validates first
         self.parameters = new
         self._dirty_coefficients = True
-        if self.model.kernel == "spike_source_array_update":
-            self.sim.invalidate()   # new spike arrays: sizes change
+        self.sim.invalidate()   # the next run uploads the new coefficients
 
     def set_initial_values(self, variable: str, values: np.ndarray, mask) -> None:
         current = self.initial_values.setdefault(variable, np.zeros(self.size))
@@ -104,7 +103,10 @@ class NeuronGroup:
         emit_step, offsets = self.coefficients["emit_step"], self.coefficients["offsets"]
         cursor = np.array([offsets[i] + np.searchsorted(emit_step[offsets[i]:offsets[i + 1]], self.sim.step)
                            for i in range(self.size)], dtype=np.int64)
-        self.device["cursor"] = self.sim.device_array(cursor, np.int64)
+        if "cursor" in self.device and self.device["cursor"].size == cursor.size:
+            self.device["cursor"][...] = self.sim.device_array(cursor, np.int64)   # in place: the plan holds it
+        else:
+            self.device["cursor"] = self.sim.device_array(cursor, np.int64)
 
     def reset(self) -> None:
         if not self.device:

@@ -105,8 +105,9 @@ class Projection(common.Projection):
         else:
             pre, post = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="xy")
             pre, post = pre.ravel(), post.ravel()
-            if not connector.allow_self_connections and self.pre == self.post:
-                keep = pre != post
+            if not connector.allow_self_connections:
+                keep = (np.asarray(self.pre.all_cells, dtype=np.int64)[pre]
+                        != np.asarray(self.post.all_cells, dtype=np.int64)[post])
                 pre, post = pre[keep], post[keep]
         values = self._synapse_values(pre, post)
         if values is None:

@@ -12,6 +12,7 @@ from pyNN import common
 
 from . import errors
 from .runtime import get_backend
+from .runtime.sources import check_arguments
 
 name = "cupy"
 
@@ -49,6 +50,18 @@ class State(common.control.BaseState):
         self.dt, self.min_delay, self.max_delay = dt, min_delay, max_delay
         self.device, self.precision, self.rng_seed = backend.name, precision, int(rng_seed)
         self._backend = backend
+
+    @property
+    def min_delay(self):
+        """The min_delay given to setup(); with 'auto', the shortest delay of any projection (else dt)."""
+        if self._min_delay != "auto":
+            return self._min_delay
+        delays = [d for d in (p.min_delay() for p in self.projections) if d is not None]
+        return min(delays) if delays else self.dt
+
+    @min_delay.setter
+    def min_delay(self, value):
+        self._min_delay = value
 
     @property
     def backend(self):
@@ -144,6 +157,8 @@ class State(common.control.BaseState):
         for projection in self.projections:
             launches += projection._device.launches()
         launches.append((kernel("step_end"), 1, 1, (self._clock,)))
+        for launch_kernel, _, _, args in launches:
+            check_arguments(launch_kernel.name, self.precision, args)
         self._plan = self.backend.plan(launches)
 
     def spike_counter(self, index: int):

@@ -81,6 +81,17 @@ class GpuPlan:
             self._launch_steps(n_steps)
 
 
+class GpuKernel:
+    """A compiled kernel and its name."""
+
+    def __init__(self, name: str, function):
+        self.name = name
+        self.function = function
+
+    def __call__(self, grid, block, args):
+        self.function(grid, block, args)
+
+
 class GpuBackend:
     """Kernels on the current CUDA device; arrays are CuPy arrays."""
     name = "gpu"
@@ -100,9 +111,9 @@ class GpuBackend:
             raise errors.KernelCompilationError("pyNN.cupy: NVRTC failed:\n%s" % exc) from exc
         self._kernels = {}
 
-    def kernel(self, name: str):
+    def kernel(self, name: str) -> "GpuKernel":
         if name not in self._kernels:
-            self._kernels[name] = self.module.get_function(name)
+            self._kernels[name] = GpuKernel(name, self.module.get_function(name))
         return self._kernels[name]
 
     def plan(self, launches: Sequence[tuple]) -> GpuPlan:
@@ -117,3 +128,17 @@ class GpuBackend:
 
     def synchronize(self) -> None:
         self.stream.synchronize()
+
+
+def nvrtc_check(precision: str, arch: str = "sm_90") -> int:
+    """Compile every kernel through NVRTC exactly as RawModule does on a GPU (our options plus the ones CuPy
+    adds), without needing a GPU. Returns the size of the compiled code; raises KernelCompilationError."""
+    from cupy.cuda import nvrtc
+    options = nvrtc_options(precision) + ("--gpu-architecture=%s" % arch, "--device-as-default-execution-space")
+    program = nvrtc.createProgram(module_source(precision), "pynn_cupy.cu", [], [])
+    try:
+        nvrtc.compileProgram(program, list(options))
+    except nvrtc.NVRTCError as exc:
+        raise errors.KernelCompilationError("NVRTC (%s, %s): %s\n%s"
+                                            % (precision, arch, exc, nvrtc.getProgramLog(program))) from exc
+    return len(nvrtc.getCUBIN(program))

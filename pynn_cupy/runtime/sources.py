@@ -53,3 +53,45 @@ def sources_digest(*extra: str) -> str:
 
 def real_type(precision: str) -> str:
     return {"float32": "float", "float64": "double"}[precision]
+
+
+_SIGNATURE = re.compile(r"^KERNEL\s+void\s+(\w+)\s*\(([^)]*)\)", re.MULTILINE)
+_C_TYPES = {"int": "int32", "unsigned int": "uint32", "long long": "int64", "unsigned long long": "uint64",
+            "float": "float32", "double": "float64", "unsigned char": "uint8", "unsigned short": "uint16"}
+
+
+@lru_cache(maxsize=None)
+def kernel_parameters(name: str, precision: str) -> tuple[tuple[str, bool], ...]:
+    """The (numpy dtype name, is_pointer) of each parameter of a kernel, read from its source; macros of
+    parameter lists are expanded from `#define NAME \\` blocks of the same file."""
+    text = kernel_names()[name].read_text()
+    macros = dict(re.findall(r"#define (\w+) \\\n((?:.*\\\n)*.*)", text))
+    match = next(m for m in _SIGNATURE.finditer(text) if m.group(1) == name)
+    parameters = []
+    for raw in match.group(2).split(","):
+        raw = raw.strip()
+        if raw in macros:
+            parameters += [p.strip() for p in macros[raw].replace("\\\n", " ").split(",")]
+        else:
+            parameters.append(raw)
+    real = real_type(precision)
+    result = []
+    for parameter in parameters:
+        words = parameter.replace("*", " * ").replace("const ", "").split()
+        pointer = "*" in words
+        c_type = " ".join(w for w in words[:-1] if w != "*").replace("REAL", real)
+        result.append((_C_TYPES[c_type], pointer))
+    return tuple(result)
+
+
+def check_arguments(name: str, precision: str, args) -> None:
+    """Raise TypeError if the arguments' dtypes do not match the kernel's parameters."""
+    expected = kernel_parameters(name, precision)
+    if len(expected) != len(args):
+        raise TypeError("kernel %s takes %d arguments, got %d" % (name, len(expected), len(args)))
+    for k, ((dtype, pointer), arg) in enumerate(zip(expected, args)):
+        is_array = hasattr(arg, "shape") and getattr(arg, "ndim", 0) > 0
+        actual = str(arg.dtype)
+        if pointer != is_array or actual != dtype:
+            raise TypeError("kernel %s argument %d: expected %s%s, got %s%s"
+                            % (name, k, dtype, " array" if pointer else "", actual, " array" if is_array else ""))

@@ -9,4 +9,4 @@ class StaticSynapse(synapses.StaticSynapse):
     translations = build_translations(("weight", "weight"), ("delay", "delay"))
 
     def _get_minimum_delay(self):
-        return state.dt if state.min_delay == "auto" else state.min_delay
+        return state.min_delay
