@@ -4,8 +4,9 @@
 // conductances; a refractory neuron is clamped to v_reset, otherwise the threshold is tested.
 #include "common.cuh"
 
+// Reciprocals of the capacitance and time constants, so that the right-hand sides need no division.
 struct CondParams {
-    REAL c_m, g_leak, e_l, e_exc, e_inh, tau_exc, tau_inh, i_total;
+    REAL inv_c_m, g_leak, e_l, e_exc, e_inh, inv_tau_exc, inv_tau_inh, i_total;
 };
 
 // y = (v, g_exc, g_inh)
@@ -13,9 +14,9 @@ struct CondExpRhs {
     CondParams p;
     static const int size = 3;
     MEMBER void operator()(const REAL* y, REAL* f) const {
-        f[0] = (-p.g_leak * (y[0] - p.e_l) - y[1] * (y[0] - p.e_exc) - y[2] * (y[0] - p.e_inh) + p.i_total) / p.c_m;
-        f[1] = -y[1] / p.tau_exc;
-        f[2] = -y[2] / p.tau_inh;
+        f[0] = (-p.g_leak * (y[0] - p.e_l) - y[1] * (y[0] - p.e_exc) - y[2] * (y[0] - p.e_inh) + p.i_total) * p.inv_c_m;
+        f[1] = -y[1] * p.inv_tau_exc;
+        f[2] = -y[2] * p.inv_tau_inh;
     }
 };
 
@@ -24,18 +25,25 @@ struct CondAlphaRhs {
     CondParams p;
     static const int size = 5;
     MEMBER void operator()(const REAL* y, REAL* f) const {
-        f[0] = (-p.g_leak * (y[0] - p.e_l) - y[1] * (y[0] - p.e_exc) - y[2] * (y[0] - p.e_inh) + p.i_total) / p.c_m;
-        f[1] = y[3] - y[1] / p.tau_exc;
-        f[2] = y[4] - y[2] / p.tau_inh;
-        f[3] = -y[3] / p.tau_exc;
-        f[4] = -y[4] / p.tau_inh;
+        f[0] = (-p.g_leak * (y[0] - p.e_l) - y[1] * (y[0] - p.e_exc) - y[2] * (y[0] - p.e_inh) + p.i_total) * p.inv_c_m;
+        f[1] = y[3] - y[1] * p.inv_tau_exc;
+        f[2] = y[4] - y[2] * p.inv_tau_inh;
+        f[3] = -y[3] * p.inv_tau_exc;
+        f[4] = -y[4] * p.inv_tau_inh;
     }
 };
 
-// Advance y over `span` ms with error control on each component: |err_k| <= tolerance[k].
+// Advance y over `span` ms with error control on each component: |err_k| <= 1 / inv_tolerance[k].
 // `h_step` carries the internal step size from one call to the next.
+// Step-size factor (0.9 * ratio^(-1/4), within [0.2, 5]) from square roots only.
+DEVICE REAL step_factor(REAL error_ratio) {
+    if (error_ratio < (REAL)1.6e-3) return (REAL)5;
+    const REAL factor = (REAL)0.9 / sqrt(sqrt(error_ratio));
+    return factor < (REAL)0.2 ? (REAL)0.2 : factor;
+}
+
 template <class Rhs>
-DEVICE void rkf45_advance(const Rhs& rhs, REAL* y, REAL span, REAL* h_step, const REAL* tolerance) {
+DEVICE void rkf45_advance(const Rhs& rhs, REAL* y, REAL span, REAL* h_step, const REAL* inv_tolerance) {
     const int N = Rhs::size;
     REAL k1[N], k2[N], k3[N], k4[N], k5[N], k6[N], tmp[N];
     REAL t = 0, h = *h_step;
@@ -64,18 +72,18 @@ DEVICE void rkf45_advance(const Rhs& rhs, REAL* y, REAL span, REAL* h_step, cons
         for (int k = 0; k < N; ++k) {
             const REAL err = h * ((REAL)(1.0 / 360) * k1[k] - (REAL)(128.0 / 4275) * k3[k]
                                   - (REAL)(2197.0 / 75240) * k4[k] + (REAL)(1.0 / 50) * k5[k] + (REAL)(2.0 / 55) * k6[k]);
-            error_ratio = fmax(error_ratio, fabs(err) / tolerance[k]);
+            const REAL ratio = fabs(err) * inv_tolerance[k];
+            if (ratio > error_ratio) error_ratio = ratio;
         }
         if (error_ratio <= 1 || h <= span * (REAL)1e-6) {
             for (int k = 0; k < N; ++k)
                 y[k] += h * ((REAL)(16.0 / 135) * k1[k] + (REAL)(6656.0 / 12825) * k3[k]
                              + (REAL)(28561.0 / 56430) * k4[k] - (REAL)(9.0 / 50) * k5[k] + (REAL)(2.0 / 55) * k6[k]);
             t = last ? span : t + h;
-            const REAL grow = error_ratio > 0 ? (REAL)0.9 * pow(error_ratio, (REAL)-0.2) : (REAL)5;
-            if (!last) h *= fmin((REAL)5, grow);
-            else *h_step = fmin(span, h * fmin((REAL)5, grow));
+            h *= step_factor(error_ratio);
+            if (last) *h_step = h < span ? h : span;
         } else {
-            h *= fmax((REAL)0.2, (REAL)0.9 * pow(error_ratio, (REAL)-0.25));
+            h *= step_factor(error_ratio);
         }
     }
 }
@@ -86,8 +94,8 @@ DEVICE void rkf45_advance(const Rhs& rhs, REAL* y, REAL span, REAL* h_step, cons
     const int* refractory_steps
 
 #define COND_LOAD_PARAMS(P, i) \
-    P.c_m = c_m[i]; P.g_leak = g_leak[i]; P.e_l = e_l[i]; P.e_exc = e_exc[i]; P.e_inh = e_inh[i]; \
-    P.tau_exc = tau_exc[i]; P.tau_inh = tau_inh[i]; P.i_total = i_offset[i] + i_stim[i]
+    P.inv_c_m = (REAL)1 / c_m[i]; P.g_leak = g_leak[i]; P.e_l = e_l[i]; P.e_exc = e_exc[i]; P.e_inh = e_inh[i]; \
+    P.inv_tau_exc = (REAL)1 / tau_exc[i]; P.inv_tau_inh = (REAL)1 / tau_inh[i]; P.i_total = i_offset[i] + i_stim[i]
 
 // Refractory clamp or threshold test after the conductances received this step's spikes.
 DEVICE void cond_threshold(long long i, REAL* vm, int* refractory, REAL v_thresh, REAL v_reset, int refractory_steps,
@@ -109,12 +117,12 @@ KERNEL void iaf_cond_exp_update(
     REAL* ring_exc, REAL* ring_inh, REAL* i_stim, int* spike_ids, int* spike_count)
 {
     const long long slot = (clock[0] % L) * (long long)n;
-    const REAL tolerance[3] = {tolerance_v, tolerance_g, tolerance_g};
+    const REAL inv_tolerance[3] = {1 / tolerance_v, 1 / tolerance_g, 1 / tolerance_g};
     GRID_STRIDE(i, n) {
         CondExpRhs rhs;
         COND_LOAD_PARAMS(rhs.p, i);
         REAL y[3] = {v[i], g_exc[i], g_inh[i]};
-        rkf45_advance(rhs, y, dt, &h_step[i], tolerance);
+        rkf45_advance(rhs, y, dt, &h_step[i], inv_tolerance);
         i_stim[i] = 0;
         g_exc[i] = y[1] + ring_exc[slot + i];
         g_inh[i] = y[2] + ring_inh[slot + i];
@@ -132,12 +140,12 @@ KERNEL void iaf_cond_alpha_update(
     REAL* ring_exc, REAL* ring_inh, REAL* i_stim, int* spike_ids, int* spike_count)
 {
     const long long slot = (clock[0] % L) * (long long)n;
-    const REAL tolerance[5] = {tolerance_v, tolerance_g, tolerance_g, tolerance_g, tolerance_g};
+    const REAL inv_tolerance[5] = {1 / tolerance_v, 1 / tolerance_g, 1 / tolerance_g, 1 / tolerance_g, 1 / tolerance_g};
     GRID_STRIDE(i, n) {
         CondAlphaRhs rhs;
         COND_LOAD_PARAMS(rhs.p, i);
         REAL y[5] = {v[i], g_exc[i], g_inh[i], dg_exc[i], dg_inh[i]};
-        rkf45_advance(rhs, y, dt, &h_step[i], tolerance);
+        rkf45_advance(rhs, y, dt, &h_step[i], inv_tolerance);
         i_stim[i] = 0;
         g_exc[i] = y[1];
         g_inh[i] = y[2];

@@ -86,7 +86,7 @@ def _compiler_version(cxx: str) -> str:
 
 
 def compile_flags(precision: str) -> list[str]:
-    return ["-O2", "-std=c++17", "-shared", "-fPIC", "-fno-fast-math", "-ffp-contract=off",
+    return ["-O3", "-std=c++17", "-shared", "-fPIC", "-fno-fast-math", "-ffp-contract=off",
             "-DREAL=%s" % sources.real_type(precision), "-I%s" % sources.kernel_dir()]
 
 
