@@ -17,7 +17,10 @@
 #define MEMBER inline
 #endif
 
+// Kernel pointer arguments never alias one another.
+#define RESTRICT __restrict__
+
 // Grid-stride loop over [0, n): the only way kernels iterate, so any grid covers the data.
 #define GRID_STRIDE(i, n) \
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (long long)(n); \
-         i += (long long)blockDim.x * gridDim.x)
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x, i##_stride = (long long)blockDim.x * gridDim.x; \
+         i < (long long)(n); i += i##_stride)

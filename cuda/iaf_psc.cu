@@ -6,10 +6,10 @@
 
 KERNEL void iaf_psc_exp_update(
     const long long* clock, int n, int L,
-    REAL* v, REAL* i_exc, REAL* i_inh, int* refractory,
-    const REAL* e_l, const REAL* v_thresh, const REAL* v_reset, const REAL* i_offset, const int* refractory_steps,
-    const REAL* p_vv, const REAL* p_v_exc, const REAL* p_v_inh, const REAL* p_v_i, const REAL* p_exc, const REAL* p_inh,
-    REAL* ring_exc, REAL* ring_inh, REAL* i_stim, int* spike_ids, int* spike_count)
+    REAL* RESTRICT v, REAL* RESTRICT i_exc, REAL* RESTRICT i_inh, int* RESTRICT refractory,
+    const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
+    const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_exc, const REAL* RESTRICT p_v_inh, const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh,
+    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count)
 {
     const long long slot = (clock[0] % L) * (long long)n;
     GRID_STRIDE(i, n) {
@@ -38,12 +38,12 @@ KERNEL void iaf_psc_exp_update(
 // so that the current peaks at w after tau.
 KERNEL void iaf_psc_alpha_update(
     const long long* clock, int n, int L,
-    REAL* v, REAL* i_exc, REAL* i_inh, REAL* di_exc, REAL* di_inh, int* refractory,
-    const REAL* e_l, const REAL* v_thresh, const REAL* v_reset, const REAL* i_offset, const int* refractory_steps,
-    const REAL* p_vv, const REAL* p_v_di_exc, const REAL* p_v_i_exc, const REAL* p_v_di_inh, const REAL* p_v_i_inh,
-    const REAL* p_v_i, const REAL* p_exc, const REAL* p_inh, const REAL* p_i_di_exc, const REAL* p_i_di_inh,
-    const REAL* jump_exc, const REAL* jump_inh,
-    REAL* ring_exc, REAL* ring_inh, REAL* i_stim, int* spike_ids, int* spike_count)
+    REAL* RESTRICT v, REAL* RESTRICT i_exc, REAL* RESTRICT i_inh, REAL* RESTRICT di_exc, REAL* RESTRICT di_inh, int* RESTRICT refractory,
+    const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
+    const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_di_exc, const REAL* RESTRICT p_v_i_exc, const REAL* RESTRICT p_v_di_inh, const REAL* RESTRICT p_v_i_inh,
+    const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh, const REAL* RESTRICT p_i_di_exc, const REAL* RESTRICT p_i_di_inh,
+    const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
+    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count)
 {
     const long long slot = (clock[0] % L) * (long long)n;
     GRID_STRIDE(i, n) {

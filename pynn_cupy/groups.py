@@ -61,8 +61,6 @@ class NeuronGroup:
         initial, kind = self.model.state[name]
         if initial is not None and initial in self.initial_values:
             return self.initial_values[initial]
-        if name == "h_step":
-            return np.full(self.size, self.sim.dt)
         return np.zeros(self.size)
 
     def build(self, slots: int) -> None:
@@ -144,8 +142,7 @@ class NeuronGroup:
             args = (clock, n, np.uint64(sim.rng_seed), np.uint32(self.index), device["mean_count"],
                     device["first_step"], device["end_step"], capacity, spike_ids, spike_count, device["dropped"])
         else:
-            scalars = {"dt": sim.real(sim.dt), "tolerance_v": sim.real(1e-6 if sim.real is np.float64 else 1e-3),
-                       "tolerance_g": sim.real(1e-9 if sim.real is np.float64 else 1e-6)}
+            scalars = {"dt": sim.real(sim.dt)}
             args = ((clock, n, np.int32(self.slots)) + tuple(scalars[name] for name in model.scalars)
                     + tuple(device[name] for name in model.state)
                     + tuple(device[name] for name in self.coefficients)

@@ -53,7 +53,8 @@ class Recorder(recording.Recorder):
         else:
             index, steps = np.zeros(0, np.int32), np.zeros(0, np.int64)
         wanted = np.zeros(self.population.size, dtype=bool)
-        wanted[self.population.id_to_index(np.asarray(ids, dtype=int))] = True if len(ids) else False
+        if len(ids):
+            wanted[self.population.id_to_index(np.asarray(ids, dtype=int))] = True
         keep = wanted[index]
         times = (steps[keep].astype(np.float64) + 1) * state.dt
         return (np.asarray(self.population.all_cells)[index[keep]].astype(int), times)

@@ -77,7 +77,7 @@ def kernel_parameters(name: str, precision: str) -> tuple[tuple[str, bool], ...]
     real = real_type(precision)
     result = []
     for parameter in parameters:
-        words = parameter.replace("*", " * ").replace("const ", "").split()
+        words = [w for w in parameter.replace("*", " * ").split() if w not in ("const", "RESTRICT")]
         pointer = "*" in words
         c_type = " ".join(w for w in words[:-1] if w != "*").replace("REAL", real)
         result.append((_C_TYPES[c_type], pointer))

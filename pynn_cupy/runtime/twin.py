@@ -24,7 +24,7 @@ _MAIN_TEMPLATE = r"""
 #include "common.cuh"
 #include <utility>
 #include <cstring>
-thread_local TwinDim3 threadIdx, blockIdx, blockDim, gridDim;
+TwinDim3 threadIdx, blockIdx, blockDim, gridDim;
 %(units)s
 template <typename... A, std::size_t... I>
 static void twin_invoke(void (*kernel)(A...), void** args, std::index_sequence<I...>) {

@@ -122,23 +122,25 @@ class IafPscAlpha(DeviceModel):
 
 
 class IafCond(DeviceModel):
-    scalars = ("dt", "tolerance_v", "tolerance_g")
+    scalars = ("dt",)
 
     def coefficients(self, p, dt):
         _check(p, positive=("tau_m", "cm", "tau_syn_E", "tau_syn_I"), non_negative=("tau_refrac",))
         _check_reset(p)
         return {
-            "c_m": p["cm"], "g_leak": p["cm"] / p["tau_m"], "e_l": p["v_rest"], "e_exc": p["e_rev_E"],
-            "e_inh": p["e_rev_I"], "tau_exc": p["tau_syn_E"], "tau_inh": p["tau_syn_I"],
+            "inv_c_m": 1.0 / p["cm"], "g_leak": p["cm"] / p["tau_m"], "e_l": p["v_rest"], "e_exc": p["e_rev_E"],
+            "e_inh": p["e_rev_I"], "rate_exc": 1.0 / p["tau_syn_E"], "rate_inh": 1.0 / p["tau_syn_I"],
             "i_offset": p["i_offset"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"],
             "refractory_steps": np.rint(p["tau_refrac"] / dt).astype(np.int32),
+            "decay_exc": np.exp(-dt / p["tau_syn_E"]), "decay_inh": np.exp(-dt / p["tau_syn_I"]),
+            "decay_exc_half": np.exp(-0.5 * dt / p["tau_syn_E"]), "decay_inh_half": np.exp(-0.5 * dt / p["tau_syn_I"]),
         }
 
 
 class IafCondExp(IafCond):
     kernel = "iaf_cond_exp_update"
     state = {"v": ("v", REAL), "g_exc": ("gsyn_exc", REAL), "g_inh": ("gsyn_inh", REAL),
-             "refractory": (None, INT), "h_step": (None, REAL)}
+             "refractory": (None, INT)}
     recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh"}
 
 
@@ -146,7 +148,7 @@ class IafCondAlpha(IafCond):
     kernel = "iaf_cond_alpha_update"
     state = {"v": ("v", REAL), "g_exc": ("gsyn_exc", REAL), "g_inh": ("gsyn_inh", REAL),
              "dg_exc": ("gsyn_exc_dot", REAL), "dg_inh": ("gsyn_inh_dot", REAL),
-             "refractory": (None, INT), "h_step": (None, REAL)}
+             "refractory": (None, INT)}
     recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh"}
 
     def coefficients(self, p, dt):
