@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import common, errors
-from pyNN.connectors import AllToAllConnector, OneToOneConnector
 from pyNN.random import RandomDistribution
 from pyNN.space import Space
 from pyNN.standardmodels.base import check_weights
 
-from . import simulator
+from . import connect, simulator
 
 RINGS = {"excitatory": "ring_exc", "inhibitory": "ring_inh"}
 
@@ -84,54 +83,17 @@ class Projection(common.Projection):
         self._pre = np.zeros(0, np.int64)
         self._post = np.zeros(0, np.int64)
         self._values = {}
-        if isinstance(connector, (AllToAllConnector, OneToOneConnector)) and self._connect_directly(connector):
-            pass
+        direct = connect.connect(self, connector)
+        if direct is None:
+            connector.connect(self)   # PyNN's path: _convergent_connect per post-synaptic cell, with arrays
         else:
-            connector.connect(self)
+            self._chunks.append(direct)
         self._store(self._collect(), check=True, replace=True)   # raises before registration
         self._device = DeviceProjection(self)
         state.projections.append(self)
         state.invalidate()
 
     # -- building connections -----------------------------------------------------------------------
-    def _connect_directly(self, connector) -> bool:
-        """AllToAll and OneToOne without distance expressions, as whole arrays (no per-cell work)."""
-        n_pre, n_post = self.pre.size, self.post.size
-        if isinstance(connector, OneToOneConnector):
-            if n_pre != n_post:
-                raise errors.InvalidDimensionsError(
-                    "OneToOneConnector needs populations of equal size, got %d and %d" % (n_pre, n_post))
-            pre = post = np.arange(n_pre)
-        else:
-            pre, post = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="xy")
-            pre, post = pre.ravel(), post.ravel()
-            if not connector.allow_self_connections:
-                keep = (np.asarray(self.pre.all_cells, dtype=np.int64)[pre]
-                        != np.asarray(self.post.all_cells, dtype=np.int64)[post])
-                pre, post = pre[keep], post[keep]
-        values = self._synapse_values(pre, post)
-        if values is None:
-            return False
-        self._chunks.append((pre, post, values))
-        return True
-
-    def _synapse_values(self, pre, post):
-        """Evaluate the synapse parameters for the given pairs, or None if they depend on distance."""
-        parameter_space = self.synapse_type.native_parameters
-        parameter_space.shape = (self.pre.size, self.post.size)
-        values = {}
-        for name, lazy in parameter_space.items():
-            base = lazy.base_value
-            if callable(base) and not isinstance(base, RandomDistribution) or lazy.operations:
-                return None
-            if lazy.is_homogeneous:
-                values[name] = float(lazy.evaluate(simplify=True))
-            elif isinstance(base, RandomDistribution):
-                values[name] = np.asarray(base.next(len(pre)), dtype=float)
-            else:
-                values[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[pre, post]
-        return values
-
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, location_selector=None,
                             **connection_parameters):
         if location_selector is not None:

@@ -1,0 +1,35 @@
+"""With the same seeds, FixedProbability/AllToAll/OneToOne projections built as whole arrays give exactly the
+connections and random weights that pyNN.nest gets through PyNN's per-cell path."""
+import numpy as np
+import pytest
+
+nest_sim = pytest.importorskip("pyNN.nest")
+
+
+def _build(sim):
+    sim.setup(timestep=0.1)
+    rng = sim.NumpyRNG(1234)
+    a = sim.Population(120, sim.IF_cond_exp())
+    b = sim.Population(80, sim.IF_cond_exp())
+    weights = sim.RandomDistribution("uniform", (0.001, 0.01), rng=sim.NumpyRNG(5))
+    projections = [
+        sim.Projection(a, b, sim.FixedProbabilityConnector(0.1, rng=rng), sim.StaticSynapse(weight=weights, delay=0.5)),
+        sim.Projection(a, a, sim.FixedProbabilityConnector(0.05, allow_self_connections=False, rng=rng),
+                       sim.StaticSynapse(weight=0.01, delay=0.5), receptor_type="inhibitory"),
+        sim.Projection(a[:50], b[10:60], sim.OneToOneConnector(), sim.StaticSynapse(weight=weights, delay=0.3)),
+        sim.Projection(a[60:], b, sim.FixedProbabilityConnector(0.2, rng=rng), sim.StaticSynapse(weight=weights, delay=0.7)),
+        sim.Projection(b, b, sim.AllToAllConnector(allow_self_connections=False), sim.StaticSynapse(weight=weights)),
+    ]
+    result = [np.array(sorted(p.get(["weight", "delay"], format="list"))) for p in projections]
+    sim.end()
+    return result
+
+
+def test_same_connections_and_weights_as_nest():
+    import pyNN.cupy as cupy_sim
+    expected = _build(nest_sim)
+    actual = _build(cupy_sim)
+    for reference, ours in zip(expected, actual):
+        assert reference.shape == ours.shape and reference.shape[0] > 40
+        np.testing.assert_array_equal(ours[:, :2], reference[:, :2])
+        np.testing.assert_allclose(ours[:, 2:], reference[:, 2:], rtol=1e-12, atol=1e-15)
