@@ -4,7 +4,7 @@
 #
 # How to invoke (from the repository root; the device tool sets $OUT and copies the work tree,
 # which must include .whl/ -- it is tracked; otherwise pass carry [".whl"]):
-#     run(command="bash benchmarks/gpu_check.sh", timeout_s=420)
+#     run(command="bash benchmarks/gpu_check.sh", timeout_s=420, carry=[".cache/pynn-sdist"])
 # Locally (e.g. to exercise the script without a GPU): OUT=/tmp/gpu_out bash benchmarks/gpu_check.sh
 # The PyNN scenario tests need the git-ignored .cache/pynn-sdist (no PyPI on the device): add
 # ".cache/pynn-sdist" to carry, or leave them out with PYTEST_ARGS.
@@ -85,8 +85,13 @@ fi
 step import_check 30 "$OUT/install.log" "$PY" -c \
   "import pyNN, pyNN.cupy as sim; print('pyNN', pyNN.__version__, 'pyNN.cupy from', sim.__file__)"
 
-# 3. the test suite on the GPU
-PYNN_CUPY_DEVICE=gpu step pytest 130 "$OUT/pytest.log" "$PY" -m pytest -x -q -p no:cacheprovider ${PYTEST_ARGS:-tests}
+# 3. the test suite on the GPU (side-by-side tests need NEST, absent there; the scenario suite needs the
+#    carried .cache/pynn-sdist)
+TEST_ARGS=(tests)
+"$PY" -c "import nest" >/dev/null 2>&1 || TEST_ARGS+=(--ignore=tests/vs_nest -k "not nest")
+[ -d .cache/pynn-sdist/pynn_scenarios ] || TEST_ARGS+=(--ignore=tests/pynn_suite)
+[ -n "${PYTEST_ARGS:-}" ] && read -r -a TEST_ARGS <<< "$PYTEST_ARGS"
+PYNN_CUPY_DEVICE=gpu step pytest 130 "$OUT/pytest.log" "$PY" -m pytest -x -q -p no:cacheprovider "${TEST_ARGS[@]}"
 
 # 4. GPU vs CPU twin
 step gpu_vs_twin 90 "$OUT/gpu_vs_twin.log" "$PY" benchmarks/gpu_vs_twin.py --budget $(cap 85) \

@@ -5,7 +5,7 @@ import numpy as np
 from pyNN import errors as pynn_errors
 from pyNN.parameters import Sequence
 
-from . import errors
+from . import exceptions as errors
 from .standardmodels.cells import REAL, DeviceModel
 
 

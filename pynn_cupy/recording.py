@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pyNN import recording
 
-from . import errors, simulator
+from . import exceptions as errors, simulator
 
 SPIKE_BUFFER_ENTRIES = 1 << 22
 MAX_CHUNK_STEPS = 10000

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from pyNN import common
 
-from . import errors
+from . import exceptions as errors
 from .runtime import get_backend
 from .runtime.sources import check_arguments
 
@@ -117,10 +117,20 @@ class State(common.control.BaseState):
 
     # -- building ------------------------------------------------------------------------------
     def device_array(self, host, dtype=None):
-        return self.xp.asarray(np.ascontiguousarray(host, dtype=dtype))
+        host = np.ascontiguousarray(host, dtype=dtype)
+        return self._allocate(host.nbytes, lambda: self.xp.asarray(host))
 
     def zeros(self, shape, dtype):
-        return self.xp.zeros(shape, dtype=dtype)
+        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        return self._allocate(nbytes, lambda: self.xp.zeros(shape, dtype=dtype))
+
+    def _allocate(self, nbytes: int, make):
+        try:
+            return make()
+        except MemoryError as exc:   # cupy's OutOfMemoryError is a MemoryError
+            raise errors.DeviceMemoryError(
+                "pyNN.cupy: out of %s memory allocating %.1f MiB (%s)"
+                % ("GPU" if self.device == "gpu" else "host", nbytes / 2 ** 20, exc)) from exc
 
     def launch_config(self, n: int) -> tuple[int, int]:
         return self.backend.launch_config(n)

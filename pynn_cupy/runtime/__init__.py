@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from .. import errors
+from .. import exceptions as errors
 
 DEVICES = ("auto", "gpu", "cpu")
 PRECISIONS = ("float32", "float64")
@@ -39,6 +39,11 @@ def get_backend(device: str, precision: str):
     device = resolve_device(device)
     cuda_device = 0
     if device == "gpu":
-        from .gpu import import_cupy
-        cuda_device = import_cupy().cuda.runtime.getDevice()
+        from .gpu import gpu_available, import_cupy
+        cupy = import_cupy()
+        if not gpu_available():
+            raise errors.BackendUnavailableError(
+                "pyNN.cupy: device='gpu' but CuPy finds no usable CUDA device (see 'python -m pynn_cupy'); "
+                "use setup(device='cpu') for the CPU twin")
+        cuda_device = cupy.cuda.runtime.getDevice()
     return _backend(device, precision, cuda_device)

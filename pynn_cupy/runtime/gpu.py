@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .. import errors
+from .. import exceptions as errors
 from . import sources
 
 THREADS_PER_BLOCK = 256
@@ -98,12 +98,10 @@ class GpuBackend:
 
     def __init__(self, precision: str):
         cupy = import_cupy()
-        if not gpu_available():
-            raise errors.BackendUnavailableError(
-                "pyNN.cupy: device='gpu' but CuPy finds no CUDA device; use setup(device='cpu')")
         self.xp = cupy
         self.precision = precision
-        self.stream = cupy.cuda.Stream(non_blocking=True)
+        # A blocking stream: it orders after host-to-device copies made on the default stream.
+        self.stream = cupy.cuda.Stream(non_blocking=False)
         try:
             self.module = cupy.RawModule(code=module_source(precision), options=nvrtc_options(precision))
             self.module.compile()

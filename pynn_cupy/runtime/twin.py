@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import errors
+from .. import exceptions as errors
 from . import sources
 
 _LAUNCHER = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p))
