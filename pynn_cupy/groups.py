@@ -47,8 +47,10 @@ class NeuronGroup:
         current = self.initial_values.setdefault(variable, np.zeros(self.size))
         current[mask] = values
         name = self._state_for_initial(variable)
-        if name is not None and name in self.device and self.sim.step == 0:
-            self.device[name][...] = self.sim.device_array(current, self.sim.real)
+        if name is not None and name in self.device:   # as pyNN.nest: the live state changes too
+            index = np.arange(self.size)[mask]
+            self.device[name][self.sim.device_array(index, np.int64)] = self.sim.device_array(current[index],
+                                                                                              self.sim.real)
 
     def _state_for_initial(self, variable: str):
         for name, (initial, _) in self.model.state.items():

@@ -32,11 +32,13 @@ class Recorder(recording.Recorder):
 
     def _clear_simulator(self):
         self._clear_host()
+        if self._simulator.state.step:   # data restart at the current time, whose state is still unchanged
+            self._next_sample = self._simulator.state.step
 
     def _clear_host(self):
         self._spike_chunks = []          # (population indices, steps)
-        self._sample_chunks = {}         # variable -> list of (first step, recorded indices, rows x columns)
-        self._sample_origin = None
+        self._sample_chunks = {}         # variable -> list of (recorded indices, rows x columns)
+        self._next_sample = None         # the step whose start state is the next sample to take
 
     def _indices(self, variable_name: str) -> np.ndarray:
         ids = [v for v in self.recorded if v.name == variable_name]
@@ -61,13 +63,10 @@ class Recorder(recording.Recorder):
 
     def _get_all_signals(self, variable, ids, clear=False):
         state = self._simulator.state
-        chunks = list(self._sample_chunks.get(variable.name, []))
-        live = self._live_sample(variable.name)
-        if live is not None:
-            chunks.append(live)
+        chunks = self._sample_chunks.get(variable.name, [])
         columns = self.population.id_to_index(np.asarray(ids, dtype=int)) if len(ids) else np.zeros(0, int)
         blocks = []
-        for _, index, rows in chunks:
+        for index, rows in chunks:
             block = np.full((rows.shape[0], len(columns)), np.nan)
             position = {int(i): k for k, i in enumerate(index)}
             for c, column in enumerate(columns):
@@ -138,27 +137,25 @@ class Recorder(recording.Recorder):
 
     def _begin_chunk(self, first_step: int, n_steps: int) -> None:
         state = self._simulator.state
-        interval = self._interval_steps()
-        if self._sample_origin is None:
-            self._sample_origin = first_step
-        first_sample = first_step + (-(first_step - self._sample_origin)) % interval
-        rows = max(0, -(-(first_step + n_steps - first_sample) // interval))
+        if self._next_sample is None or self._next_sample < first_step:
+            self._next_sample = first_step
+        rows = max(0, -(-(first_step + n_steps - self._next_sample) // self._interval_steps()))
         self._chunk_rows = rows
         for name in self._sampled():
             state.xp.copyto(self._device[name]["window"],
-                            state.xp.asarray(np.array([first_sample, rows], dtype=np.int64)))
-        self._chunk_first_sample = first_sample
+                            state.xp.asarray(np.array([self._next_sample, rows], dtype=np.int64)))
         if "spikes" in self._device:
             self._device["spikes"]["stored"][...] = 0
 
     def _end_chunk(self) -> None:
         to_host = self._simulator.state.backend.to_host
         for name in self._sampled():
-            buffers = self._device[name]
             if self._chunk_rows:
+                buffers = self._device[name]
                 rows = to_host(buffers["out"][:self._chunk_rows]).astype(np.float64)
-                self._sample_chunks.setdefault(name, []).append(
-                    (self._chunk_first_sample, buffers["host_index"], rows))
+                self._sample_chunks.setdefault(name, []).append((buffers["host_index"], rows))
+        if self._sampled():
+            self._next_sample += self._chunk_rows * self._interval_steps()
         if "spikes" in self._device:
             buffers = self._device["spikes"]
             stored = int(to_host(buffers["stored"])[0])
@@ -170,19 +167,15 @@ class Recorder(recording.Recorder):
                 self._spike_chunks.append((to_host(buffers["ids"][:stored]).astype(np.int64),
                                            to_host(buffers["steps"][:stored]).astype(np.int64)))
 
-    def _live_sample(self, name: str):
-        """The sample at the current time, if it is due and not yet stored (the run ended on it)."""
+    def _end_run(self) -> None:
+        """Take the sample due at the current time now, before the user can change the state."""
         state = self._simulator.state
-        if name not in self._device or self._sample_origin is None:
-            return None
-        if (state.step - self._sample_origin) % self._interval_steps():
-            return None
-        stored = self._sample_chunks.get(name, [])
-        if stored:
-            first, _, rows = stored[-1]
-            if first + (rows.shape[0] - 1) * self._interval_steps() >= state.step:
-                return None
-        index = self._device[name]["host_index"]
-        array = self.population._group.device[self.population.celltype.device_model.recordables[name]]
-        values = state.backend.to_host(array).astype(np.float64)[index]
-        return (state.step, index, values[np.newaxis, :])
+        if not self._sampled() or self._next_sample != state.step:
+            return
+        model = self.population.celltype.device_model
+        for name in self._sampled():
+            index = self._device[name]["host_index"]
+            values = state.backend.to_host(self.population._group.device[model.recordables[name]])
+            self._sample_chunks.setdefault(name, []).append(
+                (index, values.astype(np.float64)[index][np.newaxis, :]))
+        self._next_sample += self._interval_steps()

@@ -193,6 +193,8 @@ class State(common.control.BaseState):
             for recorder in self.recorders:
                 recorder._end_chunk()
             self._check_spike_lists()
+        for recorder in self.recorders:
+            recorder._end_run()
 
     def _chunk_steps(self, n_steps: int) -> int:
         chunk = min(n_steps, MAX_CHUNK_STEPS)
