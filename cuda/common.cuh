@@ -20,7 +20,13 @@
 // Kernel pointer arguments never alias one another.
 #define RESTRICT __restrict__
 
-// Grid-stride loop over [0, n): the only way kernels iterate, so any grid covers the data.
+// Grid-stride loop over [0, n): the only way kernels iterate, so any grid covers the data. On the host, each
+// thread of the CPU twin takes a contiguous part instead (see twin_shim.hpp).
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define GRID_STRIDE(i, n) \
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x, i##_stride = (long long)blockDim.x * gridDim.x; \
          i < (long long)(n); i += i##_stride)
+#else
+#define GRID_STRIDE(i, n) \
+    for (long long i = twin_begin(n), i##_stride = twin_stride(), i##_end = twin_end(n); i < i##_end; i += i##_stride)
+#endif

@@ -9,14 +9,17 @@ from . import simulator
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, max_delay=DEFAULT_MAX_DELAY,
-          rng_seed: int | None = None, precision: str = "float32", device: str = "auto", **extra_params):
+          rng_seed: int | None = None, precision: str = "float32", device: str = "auto", threads: int = 1,
+          **extra_params):
     """Set up pyNN.cupy. Beyond PyNN's arguments: `precision` ('float32' or 'float64'), `device` ('auto',
     'gpu' or 'cpu', the CPU twin; the PYNN_CUPY_DEVICE environment variable sets what 'auto' means) and
-    `rng_seed` (the seed of on-device random numbers, e.g. Poisson sources). Options of other backends
-    (threads, spike_precision, ...) are accepted and ignored."""
+    `rng_seed` (the seed of on-device random numbers, e.g. Poisson sources), and `threads`: host threads of
+    the CPU twin (default 1, which gives bit-reproducible runs; with more, the order of floating-point
+    additions into the delay buffers varies, as on a GPU). Options of other backends (spike_precision,
+    ...) are accepted and ignored."""
     common.setup(timestep, min_delay, max_delay=max_delay, **extra_params)
     seed = 0 if rng_seed is None else int(rng_seed)
-    simulator.state.configure(timestep, min_delay, max_delay, device, precision, seed)
+    simulator.state.configure(timestep, min_delay, max_delay, device, precision, seed, threads)
     return rank()
 
 

@@ -40,13 +40,18 @@ class State(common.control.BaseState):
         self.device = "auto"
         self.precision = "float32"
         self.rng_seed = 0
+        self.threads = 1
         self._backend = None
         self.clear()
 
     # -- configuration -------------------------------------------------------------------------
-    def configure(self, dt: float, min_delay, max_delay, device: str, precision: str, rng_seed: int) -> None:
+    def configure(self, dt: float, min_delay, max_delay, device: str, precision: str, rng_seed: int,
+                  threads: int = 1) -> None:
         backend = get_backend(device, precision)  # raises before anything changes
+        if int(threads) < 1:
+            raise errors.InvalidParameterValueError("setup(threads=%r): threads must be at least 1" % threads)
         self.clear()
+        self.threads = int(threads)
         self.dt, self.min_delay, self.max_delay = dt, min_delay, max_delay
         self.device, self.precision, self.rng_seed = backend.name, precision, int(rng_seed)
         self._backend = backend
@@ -133,7 +138,7 @@ class State(common.control.BaseState):
                 % ("GPU" if self.device == "gpu" else "host", nbytes / 2 ** 20, exc)) from exc
 
     def launch_config(self, n: int) -> tuple[int, int]:
-        return self.backend.launch_config(n)
+        return self.backend.launch_config(n, self.threads)
 
     def _build(self) -> None:
         xp = self.xp
@@ -169,7 +174,7 @@ class State(common.control.BaseState):
         launches.append((kernel("step_end"), 1, 1, (self._clock,)))
         for launch_kernel, _, _, args in launches:
             check_arguments(launch_kernel.name, self.precision, args)
-        self._plan = self.backend.plan(launches)
+        self._plan = self.backend.plan(launches, self.threads)
 
     def spike_counter(self, index: int):
         return self._spike_counts[index:index + 1]

@@ -114,11 +114,11 @@ class GpuBackend:
             self._kernels[name] = GpuKernel(name, self.module.get_function(name))
         return self._kernels[name]
 
-    def plan(self, launches: Sequence[tuple]) -> GpuPlan:
+    def plan(self, launches: Sequence[tuple], threads: int = 1) -> GpuPlan:
         return GpuPlan(self, launches)
 
     @staticmethod
-    def launch_config(n: int) -> tuple[int, int]:
+    def launch_config(n: int, threads: int = 1) -> tuple[int, int]:
         return max(1, min(MAX_BLOCKS, -(-n // THREADS_PER_BLOCK))), THREADS_PER_BLOCK
 
     def to_host(self, array):

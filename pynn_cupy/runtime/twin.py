@@ -24,15 +24,34 @@ _MAIN_TEMPLATE = r"""
 #include "common.cuh"
 #include <utility>
 #include <cstring>
-TwinDim3 threadIdx, blockIdx, blockDim, gridDim;
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+thread_local TwinDim3 threadIdx, blockIdx, blockDim, gridDim;
+thread_local TwinThread twin_thread;
+int twin_threads = 1;
 %(units)s
 template <typename... A, std::size_t... I>
 static void twin_invoke(void (*kernel)(A...), void** args, std::index_sequence<I...>) {
     kernel(*static_cast<A*>(args[I])...);
 }
+// Chunked: one call per host thread (it takes its part of each loop), then a barrier. Otherwise: the CUDA
+// grid, block after block, one call per (block, thread).
 template <typename... A>
 static void twin_grid(void (*kernel)(A...), unsigned grid, unsigned block, void** args) {
+    if (twin_thread.chunked) {
+        gridDim.x = (unsigned)twin_thread.count; blockDim.x = 1;
+        blockIdx.x = (unsigned)twin_thread.id; threadIdx.x = 0;
+        twin_invoke(kernel, args, std::index_sequence_for<A...>{});
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+        return;
+    }
     gridDim.x = grid; blockDim.x = block;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
     for (unsigned b = 0; b < grid; ++b) {
         blockIdx.x = b;
         for (unsigned t = 0; t < block; ++t) {
@@ -48,10 +67,23 @@ extern "C" TwinLauncher twin_find(const char* name) {
 %(table)s
     return nullptr;
 }
-extern "C" void twin_run(const TwinLaunch* launches, int n_launches, long long n_steps) {
-    for (long long s = 0; s < n_steps; ++s)
-        for (int k = 0; k < n_launches; ++k)
-            launches[k].launcher(launches[k].grid, launches[k].block, launches[k].args);
+// Runs n_steps of the launch list on `threads` host threads; every thread walks the whole list and the
+// barrier after each launch keeps launches in order.
+extern "C" void twin_run(const TwinLaunch* launches, int n_launches, long long n_steps, int threads, int chunked) {
+    twin_threads = threads;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) if (threads > 1)
+#endif
+    {
+#ifdef _OPENMP
+        twin_thread.id = omp_get_thread_num();
+        twin_thread.count = omp_get_num_threads();
+#endif
+        twin_thread.chunked = chunked != 0;
+        for (long long s = 0; s < n_steps; ++s)
+            for (int k = 0; k < n_launches; ++k)
+                launches[k].launcher(launches[k].grid, launches[k].block, launches[k].args);
+    }
 }
 """
 
@@ -86,7 +118,7 @@ def _compiler_version(cxx: str) -> str:
 
 
 def compile_flags(precision: str) -> list[str]:
-    return ["-O3", "-std=c++17", "-shared", "-fPIC", "-fno-fast-math", "-ffp-contract=off",
+    return ["-O3", "-std=c++17", "-shared", "-fPIC", "-fopenmp", "-fno-fast-math", "-ffp-contract=off",
             "-DREAL=%s" % sources.real_type(precision), "-I%s" % sources.kernel_dir()]
 
 
@@ -121,8 +153,9 @@ class TwinKernel:
 class TwinPlan:
     """A step's launch list bound to its arguments, replayed for a number of steps in one call."""
 
-    def __init__(self, library: ctypes.CDLL, launches: Sequence[tuple]):
+    def __init__(self, library: ctypes.CDLL, launches: Sequence[tuple], threads: int = 1):
         self._library = library
+        self._threads = threads
         self._keep = []
         self._launches = (_TwinLaunch * max(1, len(launches)))()
         self._count = len(launches)
@@ -148,7 +181,8 @@ class TwinPlan:
         return holder
 
     def run(self, n_steps: int) -> None:
-        self._library.twin_run(self._launches, self._count, ctypes.c_longlong(n_steps))
+        chunked = os.environ.get("PYNN_CUPY_TWIN_GRID") != "gpu"
+        self._library.twin_run(self._launches, self._count, ctypes.c_longlong(n_steps), self._threads, int(chunked))
 
 
 class TwinBackend:
@@ -162,7 +196,8 @@ class TwinBackend:
         self._library = ctypes.CDLL(str(self.library_path))
         self._library.twin_find.restype = ctypes.c_void_p
         self._library.twin_find.argtypes = [ctypes.c_char_p]
-        self._library.twin_run.argtypes = [ctypes.POINTER(_TwinLaunch), ctypes.c_int, ctypes.c_longlong]
+        self._library.twin_run.argtypes = [ctypes.POINTER(_TwinLaunch), ctypes.c_int, ctypes.c_longlong,
+                                           ctypes.c_int, ctypes.c_int]
         self._kernels = {}
 
     def kernel(self, name: str) -> TwinKernel:
@@ -173,11 +208,13 @@ class TwinBackend:
             self._kernels[name] = TwinKernel(name, launcher)
         return self._kernels[name]
 
-    def plan(self, launches: Sequence[tuple]) -> TwinPlan:
-        return TwinPlan(self._library, launches)
+    def plan(self, launches: Sequence[tuple], threads: int = 1) -> TwinPlan:
+        return TwinPlan(self._library, launches, threads)
 
-    def launch_config(self, n: int) -> tuple[int, int]:
-        """One thread walks the whole grid-stride loop: the cheapest grid on a CPU."""
+    @staticmethod
+    def launch_config(n: int, threads: int = 1) -> tuple[int, int]:
+        """The grid of a launch: unused by the default (chunked) twin, where each host thread takes a
+        contiguous part of every loop; PYNN_CUPY_TWIN_GRID=gpu walks the GPU's grid instead."""
         if os.environ.get("PYNN_CUPY_TWIN_GRID") == "gpu":
             return max(1, -(-n // 256)), 256
         return 1, 1

@@ -66,9 +66,9 @@ def test_philox_known_answers(step, index, stream, seed, expected):
     assert out.tolist() == expected
 
 
-def _small_network_spikes():
+def _small_network_spikes(threads=1):
     import pyNN.cupy as sim
-    sim.setup(timestep=0.1, device="cpu", precision="float64", rng_seed=7)
+    sim.setup(timestep=0.1, device="cpu", precision="float64", rng_seed=7, threads=threads)
     noise = sim.Population(50, sim.SpikeSourcePoisson(rate=200.0))
     cells = sim.Population(40, sim.IF_cond_exp())
     sim.Projection(noise, cells, sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(1)),
@@ -89,3 +89,12 @@ def test_twin_result_does_not_depend_on_launch_grid(monkeypatch):
     for a, b in zip(spikes_one_thread, spikes_gpu_grid):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(v_one_thread, v_gpu_grid)
+
+
+def test_twin_on_two_host_threads_matches_one():
+    """Several host threads change only the order of additions into the delay buffers."""
+    spikes_one, v_one = _small_network_spikes(threads=1)
+    spikes_two, v_two = _small_network_spikes(threads=2)
+    count_one, count_two = sum(len(s) for s in spikes_one), sum(len(s) for s in spikes_two)
+    assert count_one > 20 and abs(count_two - count_one) <= 0.02 * count_one
+    np.testing.assert_allclose(v_two[:200], v_one[:200], atol=1e-6)

@@ -1,17 +1,23 @@
 """A balanced random network, cupy (float32) against pyNN.nest: mean rates per population within 5 %.
 
-800 exc + 200 inh IF_curr_exp neurons, FixedProbabilityConnector(p=0.1), relative inhibition g = 6,
-each neuron driven by its own SpikeSourcePoisson (one-to-one), 1 s of model time, rates counted
-over [200, 1000) ms. The two backends draw different connectivity and Poisson spikes, so this
-compares statistics only.
+800 exc + 200 inh IF_curr_exp neurons, FixedProbabilityConnector(p=0.1) for all four pathways,
+relative inhibition g = 6, each neuron driven by its own SpikeSourcePoisson (one-to-one), 1 s of
+model time, rates counted over [200, 1000) ms. The backends draw different connectivity and Poisson
+spikes, so only statistics are compared, each side averaged over two seeds.
+
+Measured with pyNN.nest (12 seeds): exc 45.3 Hz, inh 54.3 Hz, seed-to-seed sd 1.1 % (exc) and
+0.5 % (inh) of the mean, almost all from the connectivity draw (Poisson seed alone: 0.2 %). The
+difference of two-seed means has sd about 1.1 % (exc): 5 % is > 4 sd. Sensitivity: g 10 % lower
+gives exc +7 %; recurrent weights 10 % higher give exc -4 %. With stronger recurrent weights
+(w_exc = 0.03-0.1, rates 4-30 Hz) the exc rate varied by 2-7 % from seed to seed.
 """
 import numpy as np
 import pytest
 
 from helpers import CANDIDATE, REFERENCE, simulate
 
-P = dict(n_exc=800, n_inh=200, p_connect=0.1, w_exc=0.1, g=6.0, delay=1.5, w_ext=0.1,
-         rate_ext=2000.0, rate_ext_inh=2400.0)
+P = dict(n_exc=800, n_inh=200, p_connect=0.1, w_exc=0.02, g=6.0, delay=1.5, w_ext=0.1,
+         rate_ext=3000.0, rate_ext_inh=3300.0)
 T_STOP, T_COUNT = 1000.0, 200.0
 CELL = dict(tau_m=20.0, cm=1.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, tau_refrac=2.0,
             tau_syn_E=5.0, tau_syn_I=5.0)
@@ -43,16 +49,20 @@ def mean_rates(result):
             / (T_STOP - T_COUNT) * 1000.0 for k, r in result.items()}
 
 
-def run(backend, seed):
-    # NEST runs on 2 threads; the cupy side in float32, the default precision for networks
-    return simulate(backend, build_balanced, T_STOP, seed=seed, conn_seed=seed, precision="float32",
-                    setup={"threads": 2} if backend == "nest" else None, **P)
+def mean_rates_over_seeds(backend, seeds):
+    rates = []
+    for seed in seeds:
+        # NEST on 2 threads; cupy in float32, the default precision for networks
+        result = simulate(backend, build_balanced, T_STOP, seed=seed, conn_seed=seed,
+                          precision="float32",
+                          setup={"threads": 2} if backend == "nest" else None, **P)
+        rates.append(mean_rates(result))
+    return {k: np.mean([r[k] for r in rates]) for k in rates[0]}
 
 
-@pytest.mark.parametrize("seed", [101])
-def test_balanced_rates(seed):
-    ref = mean_rates(run(REFERENCE, seed))
-    test = mean_rates(run(CANDIDATE, seed + 1))  # other seed: what must agree is the statistics
+def test_balanced_rates():
+    ref = mean_rates_over_seeds(REFERENCE, [101, 102])
+    test = mean_rates_over_seeds(CANDIDATE, [201, 202])
+    assert 30.0 < ref["exc"] < ref["inh"] < 70.0, ref  # the calibrated regime (45 and 54 Hz)
     for k in ref:
         assert abs(test[k] / ref[k] - 1) < 0.05, (k, test[k], ref[k])
-    assert 10.0 < ref["exc"] < ref["inh"]  # a regime where the rates and their difference count
