@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import errors as pynn_errors
-from pyNN.parameters import Sequence
 
 from . import exceptions as errors
 from .standardmodels.cells import REAL, DeviceModel
@@ -20,17 +19,12 @@ class NeuronGroup:
         self.index = index
         self.parameters = parameters          # native (= PyNN) names -> float64 arrays / Sequence arrays
         self.initial_values: dict[str, np.ndarray] = {}
-        self.coefficients = self._coefficients(parameters)   # validates before anything is registered
+        self.coefficients = model.coefficients(parameters, state.dt)   # validates before anything is registered
         self.device: dict = {}
         self._dirty_coefficients = True
         self.slots = 0
 
     # -- parameters and initial values ------------------------------------------------------------
-    def _coefficients(self, parameters: dict) -> dict:
-        if self.model.kernel == "spike_source_array_update":
-            return _spike_array_coefficients(parameters["spike_times"], self.sim.dt)
-        return self.model.coefficients(parameters, self.sim.dt)
-
     def set_parameters(self, updates: dict, mask) -> None:
         new = {name: value.copy() if isinstance(value, np.ndarray) else value
                for name, value in self.parameters.items()}
@@ -38,7 +32,7 @@ class NeuronGroup:
             if name not in new:
                 raise pynn_errors.NonExistentParameterError(name, self.model.__class__.__name__)
             new[name][mask] = values
-        self.coefficients = self._coefficients(new)   # validates first
+        self.coefficients = self.model.coefficients(new, self.sim.dt)   # validates first
         self.parameters = new
         self._dirty_coefficients = True
         self.sim.invalidate()   # the next run uploads the new coefficients
@@ -133,35 +127,6 @@ class NeuronGroup:
         return self.device["spike_ids"], self.sim.spike_counter(self.index), np.int32(self.device["spike_ids"].size)
 
     def launches(self) -> list:
-        sim, model, device = self.sim, self.model, self.device
-        kernel = sim.backend.kernel(model.kernel)
-        grid, block = sim.launch_config(self.size)
-        clock, n = sim._clock, np.int32(self.size)
-        spike_ids, spike_count, capacity = self.spike_list()
-        if model.kernel == "spike_source_array_update":
-            args = (clock, n, device["offsets"], device["emit_step"], device["cursor"], spike_ids, spike_count)
-        elif model.kernel == "spike_source_poisson_update":
-            args = (clock, n, np.uint64(sim.rng_seed), np.uint32(self.index), device["mean_count"],
-                    device["first_step"], device["end_step"], capacity, spike_ids, spike_count, device["dropped"])
-        else:
-            scalars = {"dt": sim.real(sim.dt)}
-            args = ((clock, n, np.int32(self.slots)) + tuple(scalars[name] for name in model.scalars)
-                    + tuple(device[name] for name in model.state)
-                    + tuple(device[name] for name in self.coefficients)
-                    + (device["ring_exc"], device["ring_inh"], device["i_stim"], spike_ids, spike_count))
-        return [(kernel, grid, block, args)]
+        grid, block = self.sim.launch_config(self.size)
+        return [(self.sim.backend.kernel(self.model.kernel), grid, block, self.model.kernel_args(self))]
 
-
-def _spike_array_coefficients(spike_times, dt: float) -> dict:
-    """CSR of emission steps: a spike at time t is emitted in the update step that ends at t."""
-    trains = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
-              for value in np.atleast_1d(spike_times)]
-    for train in trains:
-        if train.size > 1 and np.any(np.diff(train) < 0):
-            raise pynn_errors.InvalidParameterValueError("spike_times must be sorted in increasing order, got %s"
-                                                         % train[:10])
-    lengths = np.array([train.size for train in trains], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    flat = np.concatenate(trains) if trains else np.zeros(0)
-    emit_step = (np.rint(flat / dt) - 1).astype(np.int64)
-    return {"offsets": offsets, "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}

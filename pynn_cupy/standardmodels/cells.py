@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import errors
+from pyNN.parameters import Sequence
 from pyNN.standardmodels import build_translations, cells
 
 REAL, INT = "real", "int"
@@ -75,7 +76,20 @@ class DeviceModel:
         return size
 
     def coefficients(self, p: dict, dt: float) -> dict:
+        """Per-neuron kernel coefficients from the parameters (validating them), in kernel argument order."""
         raise NotImplementedError
+
+    def kernel_args(self, group) -> tuple:
+        """Arguments of a neuron kernel: (clock, n, ring slots, scalars..., state..., coefficients...,
+        ring_exc, ring_inh, i_stim, spike_ids, spike_count)."""
+        sim, device = group.sim, group.device
+        spike_ids, spike_count, _ = group.spike_list()
+        scalars = {"dt": sim.real(sim.dt)}
+        return ((sim._clock, np.int32(group.size), np.int32(group.slots))
+                + tuple(scalars[name] for name in self.scalars)
+                + tuple(device[name] for name in self.state)
+                + tuple(device[name] for name in group.coefficients)
+                + (device["ring_exc"], device["ring_inh"], device["i_stim"], spike_ids, spike_count))
 
 
 class IafPscExp(DeviceModel):
@@ -161,6 +175,25 @@ class SpikeArraySource(DeviceModel):
     kernel = "spike_source_array_update"
     is_source = True
 
+    def coefficients(self, p, dt):
+        """CSR of emission steps: a spike at time t is emitted in the update step that ends at t."""
+        trains = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
+                  for value in np.atleast_1d(p["spike_times"])]
+        for train in trains:
+            if train.size > 1 and np.any(np.diff(train) < 0):
+                raise errors.InvalidParameterValueError(
+                    "spike_times must be sorted in increasing order, got %s" % train[:10])
+        offsets = np.concatenate([[0], np.cumsum([train.size for train in trains])]).astype(np.int64)
+        flat = np.concatenate(trains) if trains else np.zeros(0)
+        emit_step = (np.rint(flat / dt) - 1).astype(np.int64)
+        return {"offsets": offsets, "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}
+
+    def kernel_args(self, group):
+        spike_ids, spike_count, _ = group.spike_list()
+        device = group.device
+        return (group.sim._clock, np.int32(group.size), device["offsets"], device["emit_step"], device["cursor"],
+                spike_ids, spike_count)
+
 
 class PoissonSource(DeviceModel):
     kernel = "spike_source_poisson_update"
@@ -174,6 +207,13 @@ class PoissonSource(DeviceModel):
         return {"mean_count": np.asarray(p["rate"], dtype=float) * dt / 1000.0,
                 "first_step": np.rint(np.asarray(p["start"], dtype=float) / dt).astype(np.int64),
                 "end_step": np.rint((np.asarray(p["start"], dtype=float) + p["duration"]) / dt).astype(np.int64)}
+
+    def kernel_args(self, group):
+        sim, device = group.sim, group.device
+        spike_ids, spike_count, capacity = group.spike_list()
+        return (sim._clock, np.int32(group.size), np.uint64(sim.rng_seed), np.uint32(group.index),
+                device["mean_count"], device["first_step"], device["end_step"], capacity, spike_ids, spike_count,
+                device["dropped"])
 
 
 _LIF = ("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset", "tau_syn_E", "tau_syn_I")

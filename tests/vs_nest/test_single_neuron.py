@@ -189,34 +189,48 @@ def test_nest_conventions(backend):
 
 # -- SpikeSourcePoisson: statistics only ---------------------------------------------------------
 
-POISSON = dict(n=200, rate=20.0, start=100.0, duration=2000.0)
-# pyNN.nest shifts SpikeSourcePoisson output by 1 ms (it sets the generator's origin to 1.0) plus
-# the min_delay of its parrot connection: spikes fall in (start + 1.1, start + duration + 1.1].
-POISSON_SHIFT = {"nest": 1.0 + 0.1}
+# pyNN.nest (on_grid) shifts SpikeSourcePoisson output by origin (1.0 ms, set by pyNN) + dt + the
+# min_delay of its parrot connection: spikes fall on the duration/dt grid points of
+# (start + 1.2, start + duration + 1.2]. Other backends: within [start, start + duration].
+POISSON_SHIFT = {"nest": 1.0 + DT + 0.1}
 
 
-def build_poisson(sim):
-    p = POISSON
-    src = sim.Population(p["n"], sim.SpikeSourcePoisson(rate=p["rate"], start=p["start"],
-                                                        duration=p["duration"]))
+def build_poisson(sim, n, rate, start, duration):
+    src = sim.Population(n, sim.SpikeSourcePoisson(rate=rate, start=start, duration=duration))
     src.record("spikes")
     return {"src": src}
 
 
+def _poisson(backend, n, rate, start, duration):
+    trains = simulate(backend, build_poisson, start + duration + 100.0, n=n, rate=rate,
+                      start=start, duration=duration)["src"]["spikes"]
+    t0 = start + POISSON_SHIFT.get(backend, 0.0)
+    spikes = np.concatenate(trains)
+    assert np.abs(spikes / DT - np.round(spikes / DT)).max() < 1e-6  # on the time grid
+    assert spikes.min() >= t0 - 1e-9 and spikes.max() <= t0 + duration + 1e-9
+    counts = np.array([len(s) for s in trains])
+    assert abs(counts.sum() / (n * rate * duration / 1000.0) - 1) < 0.04, counts.sum()
+    return trains, spikes, counts, t0
+
+
 @pytest.mark.parametrize("backend", sorted({REFERENCE, CANDIDATE}))
 def test_poisson_source(backend):
-    p = POISSON
-    trains = simulate(backend, build_poisson, p["start"] + p["duration"] + 100.0)["src"]["spikes"]
-    t0 = p["start"] + POISSON_SHIFT.get(backend, 0.0)
-    t1 = t0 + p["duration"]
-    spikes = np.concatenate(trains)
-    counts = np.array([len(s) for s in trains])
-    expected = p["n"] * p["rate"] * p["duration"] / 1000.0  # 8000: Poisson sd 1.1 %
-    assert abs(counts.sum() / expected - 1) < 0.04, counts.sum()
+    """200 sources at 20 Hz for 2 s: 8000 spikes expected (Poisson sd 1.1 %)."""
+    trains, spikes, counts, t0 = _poisson(backend, n=200, rate=20.0, start=100.0, duration=2000.0)
     assert 0.7 < counts.var() / counts.mean() < 1.3  # Fano factor of a Poisson count
     isi = np.concatenate([np.diff(s) for s in trains])
     assert abs(isi.std() / isi.mean() - 1) < 0.05  # CV of exponential intervals
-    assert np.abs(spikes / DT - np.round(spikes / DT)).max() < 1e-6  # on the time grid
-    assert spikes.min() >= t0 - 1e-9 and spikes.max() <= t1 + 1e-9
-    assert spikes.min() < t0 + 1.0 and spikes.max() > t1 - 1.0  # starts and stops on time
-    assert len({tuple(s[:3]) for s in trains}) == p["n"]  # independent sources
+    assert spikes.min() < t0 + 1.0 and spikes.max() > t0 + 2000.0 - 1.0  # starts, stops on time
+    assert len({tuple(s[:3]) for s in trains}) == len(trains)  # independent sources
+
+
+@pytest.mark.parametrize("backend", sorted({REFERENCE, CANDIDATE}))
+def test_poisson_high_rate(backend):
+    """2 kHz (0.2 spikes per step): like NEST, a source can fire several times in one step (the
+    count per step is Poisson, not Bernoulli), which matters for network drive at high rates."""
+    trains, spikes, counts, t0 = _poisson(backend, n=100, rate=2000.0, start=100.0, duration=200.0)
+    # 20 spikes per step in total: every one of the duration/dt steps of the window is used
+    assert len(np.unique(np.round(spikes / DT))) == 2000
+    lam = 2000.0 * DT / 1000.0
+    repeated = sum(np.count_nonzero(np.diff(s) < DT / 2) for s in trains) / len(spikes)
+    assert abs(repeated / (1 - (1 - np.exp(-lam)) / lam) - 1) < 0.1  # 0.094 of the spikes
