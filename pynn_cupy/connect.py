@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from pyNN.connectors import AllToAllConnector, FixedProbabilityConnector, OneToOneConnector
-from pyNN.errors import InvalidDimensionsError
+from pyNN.connectors import AllToAllConnector, FixedProbabilityConnector, FromListConnector, OneToOneConnector
+from pyNN.errors import ConnectionError, InvalidDimensionsError
 from pyNN.random import RandomDistribution
 
 DRAW_BLOCK = 1 << 22   # uniform numbers drawn at a time (bounds the memory of a connectivity draw)
@@ -66,18 +66,38 @@ def _fixed_probability(connector, projection):
     return pre, post
 
 
+def _from_list(connector, projection):
+    """The list in one piece: sorted by post-synaptic cell (stable), post indices outside the population
+    dropped and pre indices outside it refused, as PyNN does."""
+    names = projection.synapse_type.get_parameter_names()
+    for name in connector.column_names:
+        if name not in names:
+            raise ValueError("%s is not a valid parameter for %s" % (name, type(projection.synapse_type).__name__))
+    table = np.asarray(connector.conn_list, dtype=float)
+    if table.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
+    if np.any(table[:, 0] >= projection.pre.size):
+        raise ConnectionError("source index out of range")
+    table = table[np.argsort(table[:, 1], kind="stable")]
+    table = table[(table[:, 1] >= 0) & (table[:, 1] < projection.post.size)]
+    columns = {name: table[:, k] for k, name in enumerate(connector.column_names, 2)}
+    return table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), columns
+
+
 BUILDERS = {AllToAllConnector: _all_to_all, OneToOneConnector: _one_to_one,
-            FixedProbabilityConnector: _fixed_probability}
+            FixedProbabilityConnector: _fixed_probability, FromListConnector: _from_list}
 
 
-def synapse_values(projection, pre, post):
+def synapse_values(projection, pre, post, given=()):
     """The synapse parameters for the given pairs (ordered by post cell, as PyNN draws them), or None if a
-    parameter depends on distance or shares its RNG with the connector."""
+    parameter depends on distance or shares its RNG with the connector. Names in `given` are skipped."""
     parameter_space = projection.synapse_type.native_parameters
     parameter_space.shape = (projection.pre.size, projection.post.size)
     connector_rng = getattr(projection._connector, "rng", None)
     values = {}
     for name, lazy in parameter_space.items():
+        if name in given:
+            continue
         base = lazy.base_value
         if lazy.operations or (callable(base) and not isinstance(base, RandomDistribution)):
             return None
@@ -97,10 +117,20 @@ def connect(projection, connector) -> tuple | None:
     builder = BUILDERS.get(type(connector))
     if builder is None:
         return None
-    if type(connector) is not OneToOneConnector and synapse_values(projection, np.zeros(0, int), np.zeros(0, int)) is None:
-        return None   # check before drawing connectivity, so the RNG is untouched for the generic path
-    pairs = builder(connector, projection)
-    if pairs is None:
+    given = tuple(getattr(connector, "column_names", ()))
+    from_list = isinstance(connector, FromListConnector)
+    empty = np.zeros(0, int)
+    if synapse_values(projection, empty, empty, given) is None:
+        return None   # checked before drawing connectivity, so the RNG is untouched for the generic path
+    if from_list and any(not projection.synapse_type.native_parameters[name].is_homogeneous
+                         for name in projection.synapse_type.native_parameters.keys() if name not in given):
+        return None   # PyNN draws such values target by target: keep its order
+    built = builder(connector, projection)
+    if built is None:
         return None
-    values = synapse_values(projection, *pairs)
-    return None if values is None else (pairs[0], pairs[1], values)
+    pre, post, columns = built if from_list else (*built, {})
+    values = synapse_values(projection, pre, post, given)
+    if values is None:
+        return None
+    values.update(columns)
+    return pre, post, values

@@ -1,5 +1,5 @@
-"""With the same seeds, FixedProbability/AllToAll/OneToOne projections built as whole arrays give exactly the
-connections and random weights that pyNN.nest gets through PyNN's per-cell path."""
+"""With the same seeds, FixedProbability/AllToAll/OneToOne/FromList projections built as whole arrays give
+exactly the connections and random weights that pyNN.nest gets through PyNN's per-cell path."""
 import numpy as np
 import pytest
 
@@ -19,6 +19,11 @@ def _build(sim):
         sim.Projection(a[:50], b[10:60], sim.OneToOneConnector(), sim.StaticSynapse(weight=weights, delay=0.3)),
         sim.Projection(a[60:], b, sim.FixedProbabilityConnector(0.2, rng=rng), sim.StaticSynapse(weight=weights, delay=0.7)),
         sim.Projection(b, b, sim.AllToAllConnector(allow_self_connections=False), sim.StaticSynapse(weight=weights)),
+        sim.Projection(a, b, sim.FromListConnector([(0, 1, 0.01, 1.0), (5, 3, 0.02, 2.0), (5, 3, 0.03, 0.5),
+                                                    (7, 79, 0.01, 0.2), (119, 0, 0.04, 0.3)] * 10),
+                       sim.StaticSynapse()),
+        sim.Projection(a, b, sim.FromListConnector([(i, (7 * i) % 80) for i in range(120)]),
+                       sim.StaticSynapse(weight=0.02, delay=0.4), receptor_type="inhibitory"),
     ]
     result = [np.array(sorted(p.get(["weight", "delay"], format="list"))) for p in projections]
     sim.end()
