@@ -176,7 +176,8 @@ class SpikeArraySource(DeviceModel):
     is_source = True
 
     def coefficients(self, p, dt):
-        """CSR of emission steps: a spike at time t is emitted in the update step that ends at t."""
+        """CSR of emission steps: a spike at time t is emitted in the update step that ends at t (times between
+        grid points go to the next grid point, as with pyNN.nest on the grid)."""
         trains = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
                   for value in np.atleast_1d(p["spike_times"])]
         for train in trains:
@@ -185,7 +186,7 @@ class SpikeArraySource(DeviceModel):
                     "spike_times must be sorted in increasing order, got %s" % train[:10])
         offsets = np.concatenate([[0], np.cumsum([train.size for train in trains])]).astype(np.int64)
         flat = np.concatenate(trains) if trains else np.zeros(0)
-        emit_step = (np.rint(flat / dt) - 1).astype(np.int64)
+        emit_step = (np.ceil(flat / dt - 1e-6) - 1).astype(np.int64)   # off-grid times round up, as NEST
         return {"offsets": offsets, "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}
 
     def kernel_args(self, group):

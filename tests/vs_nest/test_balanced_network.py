@@ -1,4 +1,4 @@
-"""A balanced random network, cupy (float32) against pyNN.nest: mean rates per population within 5 %.
+"""A balanced random network, cupy (float32) against pyNN.nest: mean rates within 5 %.
 
 800 exc + 200 inh IF_curr_exp neurons, FixedProbabilityConnector(p=0.1) for all four pathways,
 relative inhibition g = 6, each neuron driven by its own SpikeSourcePoisson (one-to-one), 1 s of
@@ -9,10 +9,9 @@ Measured with pyNN.nest (12 seeds): exc 45.3 Hz, inh 54.3 Hz, seed-to-seed sd 1.
 0.5 % (inh) of the mean, almost all from the connectivity draw (Poisson seed alone: 0.2 %). The
 difference of two-seed means has sd about 1.1 % (exc): 5 % is > 4 sd. Sensitivity: g 10 % lower
 gives exc +7 %; recurrent weights 10 % higher give exc -4 %. With stronger recurrent weights
-(w_exc = 0.03-0.1, rates 4-30 Hz) the exc rate varied by 2-7 % from seed to seed.
+(w_exc = 0.03 to 0.1) the exc rate varied by 1.6 to 7 % from seed to seed.
 """
 import numpy as np
-import pytest
 
 from helpers import CANDIDATE, REFERENCE, simulate
 

@@ -1,18 +1,20 @@
 """Single neurons, side by side with pyNN.nest (spike_precision="on_grid"), float64, dt = 0.1 ms.
 
-Tolerances: spike times within one time step with the same count; v within 1e-3 mV for all
-samples for the current-based models (both sides integrate them exactly). For the conductance-based
-models (NEST: GSL RKF45, absolute error bound 1e-3 per step) v is compared away from spikes
-(outside [s - dt, s + 3 ms + 2 dt] around each NEST spike) with COND_V_TOL = 1e-3 mV. Measured on
+Tolerances: spike times within one time step with the same count; v within CURR_V_TOL = 1e-9 mV for
+all samples for the current-based models (both sides integrate them exactly; the issue asks 1e-3). For
+the conductance-based models (NEST: GSL RKF45, absolute error bound 1e-3 per step; pyNN.cupy: exact
+conductances, RK4 for v) v is compared away from spikes (outside [s - dt, s + 3 ms + 2 dt] around each
+NEST spike) with COND_V_TOL = 1e-5 mV, gsyn everywhere with GSYN_TOL = 1e-8 uS. Measured on
 these scenarios: NEST at dt = 0.1 against NEST at dt = 0.01 (same inputs, all on the 0.1 grid)
 differs by at most 2e-9 mV before the first spike (after it the spike grids differ), and NEST
 against a scipy DOP853 solution (rtol = atol = 1e-12) that follows NEST's step conventions by at
 most 8.5e-9 mV over whole traces, spikes included (gsyn: 3e-11 uS); with IF_cond_alpha's default
 tau_syn_E = 0.3 ms (3 steps) by 3.5e-6 mV (gsyn: 2.2e-7 uS, NEST integrates the alpha conductance
-numerically too). NEST's own error is thus at most a few 1e-6 mV: 1e-3 mV is loose, room for a
-backend integrator with a looser error bound.
+numerically too). NEST's own error is thus at most a few 1e-6 mV; pyNN.cupy's differs from NEST's by
+at most 6e-7 mV here.
 """
 import numpy as np
+from pyNN.random import NumpyRNG, RandomDistribution
 import pytest
 
 from helpers import CANDIDATE, REFERENCE, assert_spikes_match, max_abs_diff_away_from_spikes, \
@@ -20,8 +22,9 @@ from helpers import CANDIDATE, REFERENCE, assert_spikes_match, max_abs_diff_away
 
 DT = 0.1
 MODELS = ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha"]
-COND_V_TOL = 1e-3  # mV
-GSYN_TOL = 1e-5    # uS; NEST's own error is at most 2.2e-7 uS (alpha, tau_syn = 0.3 ms)
+CURR_V_TOL = 1e-9  # mV
+COND_V_TOL = 1e-5  # mV
+GSYN_TOL = 1e-8    # uS
 # (excitatory, inhibitory) weights: nA for the current-based models, uS for the conductance-based
 WEIGHTS = {"IF_curr_exp": (3.75, -2.5), "IF_curr_alpha": (1.5, -1.0),
            "IF_cond_exp": (0.0625, 0.1), "IF_cond_alpha": (0.025, 0.04)}
@@ -33,7 +36,7 @@ def _record(pop):
 
 
 def build_current(sim, model):
-    """(a) neuron 0 driven by a DCSource switched on and off inside the run, neuron 1 by i_offset."""
+    """(a) neuron 0 driven by a DCSource switched on and off in the run, neuron 1 by i_offset."""
     pop = sim.Population(2, getattr(sim, model)(i_offset=[0.0, 1.1], tau_refrac=2.0))
     sim.DCSource(start=20.0, stop=150.0, amplitude=1.3).inject_into(pop[0:1])
     _record(pop)
@@ -91,7 +94,7 @@ def build_heterogeneous(sim, model):
     return {"cells": pop}
 
 
-def compare(build, model, t_stop=200.0, candidate=CANDIDATE, **kw):
+def compare(build, model, t_stop=200.0, candidate=CANDIDATE, first_sample=0, **kw):
     ref = simulate(REFERENCE, build, t_stop, model=model)
     test = simulate(candidate, build, t_stop, model=model, **kw)
     for label in ref:
@@ -99,16 +102,17 @@ def compare(build, model, t_stop=200.0, candidate=CANDIDATE, **kw):
         assert_spikes_match(r["spikes"], c["spikes"], DT, f"{model} {label}")
         if "v" not in r:
             continue
-        # PyNN/NEST record v at 0, dt, ..., t_stop: t_stop/dt + 1 samples, the first the initial value
+        # pyNN.nest records v at 0, dt, ..., t_stop: t_stop/dt + 1 samples, the first the
+        # initial value
         assert c["v"].shape == r["v"].shape, f"{label}: v shape {c['v'].shape} vs {r['v'].shape}"
         np.testing.assert_allclose(c["times"], r["times"], rtol=0, atol=1e-9)
         # with identical spike times the trajectories must agree everywhere for the exact models
+        rv, cv, times = r["v"][first_sample:], c["v"][first_sample:], r["times"][first_sample:]
         if model.startswith("IF_curr"):
-            np.testing.assert_allclose(c["v"], r["v"], rtol=0, atol=1e-3, err_msg=label)
+            np.testing.assert_allclose(cv, rv, rtol=0, atol=CURR_V_TOL, err_msg=label)
             continue
-        tau_refrac = 3.0
-        err, _ = max_abs_diff_away_from_spikes(r["times"], r["v"], c["v"], r["spikes"],
-                                               DT, tau_refrac + 2 * DT)
+        after = 3.0 + 2 * DT  # 3.0: the longest tau_refrac in these scenarios
+        err = max_abs_diff_away_from_spikes(times, rv, cv, r["spikes"], DT, after)
         assert err <= COND_V_TOL, f"{model} {label}: max |dv| = {err} mV away from spikes"
         for g in ("gsyn_exc", "gsyn_inh"):
             np.testing.assert_allclose(c[g], r[g], rtol=0, atol=GSYN_TOL, err_msg=f"{label} {g}")
@@ -131,10 +135,15 @@ def test_synaptic_input(model):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_heterogeneous(model):
-    ref = compare(build_heterogeneous, model)
-    v0 = ref["cells"]["v"][0]
-    assert len(set(np.round(v0, 6))) == len(v0)  # initialize(v=...) took effect per neuron
+    # pyNN.nest records as the t = 0 sample of v a second draw from the RandomDistribution given to
+    # initialize() (the cells start from the first draw): compare from t = dt, check t = 0 apart
+    ref = compare(build_heterogeneous, model, first_sample=1)
     assert sum(len(s) > 0 for s in ref["cells"]["spikes"]) >= 4
+    if CANDIDATE == REFERENCE:
+        return  # NEST against NEST: the t = 0 sample is NEST's second draw on both sides
+    v0 = simulate(CANDIDATE, build_heterogeneous, 200.0, model=model)["cells"]["v"][0]
+    first_draw = RandomDistribution("uniform", (-70.0, -52.0), rng=NumpyRNG(seed=15)).next(6)
+    np.testing.assert_allclose(v0, first_draw, rtol=0, atol=1e-9)
 
 
 # -- the timing conventions of pyNN.nest, pinned (one network, checked on each backend) ---------
