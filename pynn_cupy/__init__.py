@@ -21,8 +21,6 @@ from .control import (setup, end, run, run_until, run_for, reset, initialize,  #
                       get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank)
 from .procedural_api import create, connect, record, record_v, record_gsyn  # noqa: F401
 
-Projection._static_synapse_class = StaticSynapse
-
 
 def list_standard_models():
     """The names of the standard cell types this backend provides."""

@@ -10,6 +10,7 @@ from pyNN.space import Space
 from pyNN.standardmodels.base import check_weights
 
 from . import connect, simulator
+from .standardmodels.synapses import StaticSynapse
 
 RINGS = {"excitatory": "ring_exc", "inhibitory": "ring_inh"}
 
@@ -72,7 +73,7 @@ class Connection(common.Connection):
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
-    _static_synapse_class = None  # set in __init__.py
+    _static_synapse_class = StaticSynapse
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
                  source=None, receptor_type=None, space=Space(), label=None):

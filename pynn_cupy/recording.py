@@ -7,8 +7,8 @@ from pyNN import recording
 
 from . import exceptions as errors, simulator
 
-SPIKE_BUFFER_ENTRIES = 1 << 22
-MAX_CHUNK_STEPS = 10000
+SPIKE_BUFFER_ENTRIES = 1 << 22   # recorded spikes a population holds on the device per chunk
+SAMPLE_BUFFER_ENTRIES = 1 << 24  # recorded values of one variable held on the device per chunk
 
 
 class Recorder(recording.Recorder):
@@ -88,8 +88,8 @@ class Recorder(recording.Recorder):
     def _interval_steps(self) -> int:
         return max(1, self._simulator.state.steps(self.sampling_interval))
 
-    def _max_chunk_steps(self, *_budgets) -> int:
-        return self._device.get("chunk_steps", MAX_CHUNK_STEPS)
+    def _max_chunk_steps(self) -> int:
+        return self._device.get("chunk_steps", simulator.MAX_CHUNK_STEPS)
 
     def _spike_launches(self) -> list:
         state = self._simulator.state
@@ -98,14 +98,14 @@ class Recorder(recording.Recorder):
         if index.size == 0:
             return []
         group = self.population._group
-        chunk = max(1, min(MAX_CHUNK_STEPS, SPIKE_BUFFER_ENTRIES // index.size))
+        chunk = max(1, min(simulator.MAX_CHUNK_STEPS, SPIKE_BUFFER_ENTRIES // index.size))
         capacity = chunk * index.size
         mask = np.zeros(group.size, dtype=np.uint8)
         mask[index] = 1
         buffers = {"mask": state.device_array(mask), "ids": state.zeros(capacity, np.int32),
                    "steps": state.zeros(capacity, np.int32), "stored": state.zeros(1, np.int32)}
         self._device["spikes"] = buffers
-        self._device["chunk_steps"] = min(self._device.get("chunk_steps", MAX_CHUNK_STEPS), chunk)
+        self._device["chunk_steps"] = min(self._max_chunk_steps(), chunk)
         spike_ids, spike_count, spike_capacity = group.spike_list()
         grid, block = state.launch_config(spike_ids.size)
         return [(state.backend.kernel("record_spikes"), grid, block,
@@ -121,11 +121,11 @@ class Recorder(recording.Recorder):
             index = self._indices(name)
             if index.size == 0:
                 continue
-            rows = max(1, min(MAX_CHUNK_STEPS // interval, (1 << 24) // index.size))
+            rows = max(1, min(simulator.MAX_CHUNK_STEPS // interval, SAMPLE_BUFFER_ENTRIES // index.size))
             buffers = {"index": state.device_array(index), "window": state.zeros(2, np.int64),
                        "out": state.zeros((rows, index.size), state.real), "rows": rows, "host_index": index}
             self._device[name] = buffers
-            self._device["chunk_steps"] = min(self._device.get("chunk_steps", MAX_CHUNK_STEPS), rows * interval)
+            self._device["chunk_steps"] = min(self._max_chunk_steps(), rows * interval)
             grid, block = state.launch_config(index.size)
             launches.append((state.backend.kernel("record_values"), grid, block,
                              (state._clock, buffers["window"], np.int32(interval), np.int32(index.size),

@@ -16,9 +16,7 @@ from .runtime.sources import check_arguments
 
 name = "cupy"
 
-SPIKE_RECORD_BUDGET = 1 << 24   # recorded spikes held on the device per chunk
-SAMPLE_RECORD_BUDGET = 1 << 25  # recorded samples (values) held on the device per chunk
-MAX_CHUNK_STEPS = 10000
+MAX_CHUNK_STEPS = 10000   # steps between host synchronizations (fewer when recording buffers need it)
 
 
 class ID(int, common.IDMixin):
@@ -204,7 +202,7 @@ class State(common.control.BaseState):
     def _chunk_steps(self, n_steps: int) -> int:
         chunk = min(n_steps, MAX_CHUNK_STEPS)
         for recorder in self.recorders:
-            chunk = min(chunk, recorder._max_chunk_steps(SPIKE_RECORD_BUDGET, SAMPLE_RECORD_BUDGET))
+            chunk = min(chunk, recorder._max_chunk_steps())
         return max(1, chunk)
 
     def _check_spike_lists(self) -> None:
