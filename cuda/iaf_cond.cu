@@ -6,7 +6,7 @@
 // with the conductances' exact values at the Runge-Kutta stage times (classic RK4). Sub-steps keep h times the
 // fastest rate in the step (g_total / C, and 1/tau_syn of each active conductance) <= MAX_STIFFNESS, which
 // keeps v within about 1e-7 mV of the exact solution, far below NEST's own tolerance (GSL rkf45, 1e-3 mV).
-#include "common.cuh"
+#include "neuron.cuh"
 
 #define MAX_STIFFNESS ((REAL)0.1)
 
@@ -43,17 +43,18 @@ DEVICE int halvings(REAL stiffness, REAL dt) {
     return k;
 }
 
-// Refractory clamp or threshold test after the conductances received this step's spikes.
-DEVICE void cond_threshold(long long i, REAL* vm, int* refractory, REAL v_thresh, REAL v_reset, int refractory_steps,
-                           int* spike_ids, int* spike_count) {
-    if (*refractory > 0) {
-        *refractory -= 1;
-        *vm = v_reset;
-    } else if (*vm >= v_thresh) {
-        *refractory = refractory_steps;
-        *vm = v_reset;
-        spike_ids[atomicAdd(spike_count, 1)] = (int)i;
+// After the conductances received this step's spikes: a refractory neuron is clamped to v_reset, the
+// others tested against the threshold (NEST's iaf_cond_* order); then the state is stored.
+DEVICE void cond_finish(long long i, REAL vm, REAL* v, int* refractory, REAL v_thresh, REAL v_reset,
+                        int refractory_steps, REAL* i_stim, int* spike_ids, int* spike_count) {
+    i_stim[i] = 0;
+    if (refractory[i] > 0) {
+        refractory[i] -= 1;
+        vm = v_reset;
+    } else {
+        threshold(i, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, spike_ids, spike_count);
     }
+    v[i] = vm;
 }
 
 #define COND_COMMON_PARAMS \
@@ -89,13 +90,9 @@ KERNEL void iaf_cond_exp_update(
             ge *= de;
             gi *= di;
         }
-        i_stim[i] = 0;
-        g_exc[i] = ge + ring_exc[slot + i];
-        g_inh[i] = gi + ring_inh[slot + i];
-        ring_exc[slot + i] = 0;
-        ring_inh[slot + i] = 0;
-        cond_threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count);
-        v[i] = vm;
+        g_exc[i] = ge + take_input(ring_exc, slot + i);
+        g_inh[i] = gi + take_input(ring_inh, slot + i);
+        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count);
     }
 }
 
@@ -132,14 +129,10 @@ KERNEL void iaf_cond_alpha_update(
             dge *= de;
             dgi *= di;
         }
-        i_stim[i] = 0;
         g_exc[i] = ge;
         g_inh[i] = gi;
-        dg_exc[i] = dge + jump_exc[i] * ring_exc[slot + i];
-        dg_inh[i] = dgi + jump_inh[i] * ring_inh[slot + i];
-        ring_exc[slot + i] = 0;
-        ring_inh[slot + i] = 0;
-        cond_threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count);
-        v[i] = vm;
+        dg_exc[i] = dge + jump_exc[i] * take_input(ring_exc, slot + i);
+        dg_inh[i] = dgi + jump_inh[i] * take_input(ring_inh, slot + i);
+        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count);
     }
 }

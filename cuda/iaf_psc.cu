@@ -2,7 +2,7 @@
 // Per step: the membrane update uses the synaptic currents of the previous step (skipped while refractory),
 // then the currents decay and this step's input spikes (ring-buffer slot `step % L`) are added, then the
 // threshold is tested. Propagators (p_*) are computed on the host from the parameters and the time step.
-#include "common.cuh"
+#include "neuron.cuh"
 
 KERNEL void iaf_psc_exp_update(
     const long long* clock, int n, int L,
@@ -21,15 +21,9 @@ KERNEL void iaf_psc_exp_update(
             refractory[i] -= 1;
         }
         i_stim[i] = 0;
-        i_exc[i] = i_exc[i] * p_exc[i] + ring_exc[slot + i];
-        i_inh[i] = i_inh[i] * p_inh[i] + ring_inh[slot + i];
-        ring_exc[slot + i] = 0;
-        ring_inh[slot + i] = 0;
-        if (vm >= v_thresh[i]) {
-            refractory[i] = refractory_steps[i];
-            vm = v_reset[i];
-            spike_ids[atomicAdd(spike_count, 1)] = (int)i;
-        }
+        i_exc[i] = i_exc[i] * p_exc[i] + take_input(ring_exc, slot + i);
+        i_inh[i] = i_inh[i] * p_inh[i] + take_input(ring_inh, slot + i);
+        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count);
         v[i] = vm;
     }
 }
@@ -58,16 +52,10 @@ KERNEL void iaf_psc_alpha_update(
         }
         i_stim[i] = 0;
         i_exc[i] = di_exc[i] * p_i_di_exc[i] + i_exc[i] * p_exc[i];
-        di_exc[i] = di_exc[i] * p_exc[i] + jump_exc[i] * ring_exc[slot + i];
+        di_exc[i] = di_exc[i] * p_exc[i] + jump_exc[i] * take_input(ring_exc, slot + i);
         i_inh[i] = di_inh[i] * p_i_di_inh[i] + i_inh[i] * p_inh[i];
-        di_inh[i] = di_inh[i] * p_inh[i] + jump_inh[i] * ring_inh[slot + i];
-        ring_exc[slot + i] = 0;
-        ring_inh[slot + i] = 0;
-        if (vm >= v_thresh[i]) {
-            refractory[i] = refractory_steps[i];
-            vm = v_reset[i];
-            spike_ids[atomicAdd(spike_count, 1)] = (int)i;
-        }
+        di_inh[i] = di_inh[i] * p_inh[i] + jump_inh[i] * take_input(ring_inh, slot + i);
+        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count);
         v[i] = vm;
     }
 }

@@ -58,7 +58,7 @@ class Recorder(recording.Recorder):
         if len(ids):
             wanted[self.population.id_to_index(np.asarray(ids, dtype=int))] = True
         keep = wanted[index]
-        times = (steps[keep].astype(np.float64) + 1) * state.dt
+        times = state.time_of(steps[keep] + 1)
         return (np.asarray(self.population.all_cells)[index[keep]].astype(int), times)
 
     def _get_all_signals(self, variable, ids, clear=False):

@@ -82,7 +82,11 @@ class State(common.control.BaseState):
 
     @property
     def t(self) -> float:
-        return self.step * self.dt
+        return float(self.time_of(self.step))
+
+    def time_of(self, steps):
+        """Time (ms) of a step count, rounded to 1e-12 ms so that e.g. step 579 at dt 0.1 reads 57.9."""
+        return np.round(np.asarray(steps, dtype=np.float64) * self.dt, 12)
 
     def steps(self, time: float) -> int:
         return int(round(time / self.dt))
