@@ -1,7 +1,8 @@
 """Whole-array connection generation for the common connectors, with no Python work per synapse or per cell.
 
-Each builder reproduces the connection set that PyNN's own (per post-synaptic cell) implementation draws
-from the same RNG state, so a seeded script gives identical connections on pyNN.cupy and pyNN.nest.
+Builders reproduce the connection set that PyNN's own (per post-synaptic cell) implementation draws from the
+same RNG state, so a seeded script gives identical connections on pyNN.cupy and pyNN.nest, except
+FixedTotalNumber, which PyNN draws one synapse at a time: there the distribution is the same, the draws not.
 Builders return (pre, post) index arrays ordered by post-synaptic cell, or None to use PyNN's generic path.
 """
 from __future__ import annotations
@@ -9,7 +10,8 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from pyNN.connectors import AllToAllConnector, FixedProbabilityConnector, FromListConnector, OneToOneConnector
+from pyNN.connectors import (AllToAllConnector, FixedProbabilityConnector, FixedTotalNumberConnector,
+                             FromListConnector, OneToOneConnector)
 from pyNN.errors import ConnectionError, InvalidDimensionsError
 from pyNN.random import RandomDistribution
 
@@ -66,6 +68,27 @@ def _fixed_probability(connector, projection):
     return pre, post
 
 
+def _fixed_total_number(connector, projection):
+    """n synapses, each from a uniformly drawn source to a uniformly drawn target (with replacement, as
+    PyNN); without self-connections, self-pairs are drawn again."""
+    if not isinstance(connector.n, (int, np.integer)) or connector.allow_self_connections not in (True, False):
+        return None
+    n_pre, n_post, rng = projection.pre.size, projection.post.size, connector.rng
+    pre, post = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    for _ in range(1000):
+        missing = int(connector.n) - pre.size
+        if missing <= 0:
+            break
+        new_pre = np.asarray(rng.next(missing, "uniform_int", {"low": 0, "high": n_pre}), dtype=np.int64).ravel()
+        new_post = np.asarray(rng.next(missing, "uniform_int", {"low": 0, "high": n_post}), dtype=np.int64).ravel()
+        if not connector.allow_self_connections:
+            keep = _not_self(projection, new_pre, new_post)
+            new_pre, new_post = new_pre[keep], new_post[keep]
+        pre, post = np.concatenate([pre, new_pre]), np.concatenate([post, new_post])
+    order = np.argsort(post, kind="stable")
+    return pre[order], post[order]
+
+
 def _from_list(connector, projection):
     """The list in one piece: sorted by post-synaptic cell (stable), post indices outside the population
     dropped and pre indices outside it refused, as PyNN does."""
@@ -85,7 +108,8 @@ def _from_list(connector, projection):
 
 
 BUILDERS = {AllToAllConnector: _all_to_all, OneToOneConnector: _one_to_one,
-            FixedProbabilityConnector: _fixed_probability, FromListConnector: _from_list}
+            FixedProbabilityConnector: _fixed_probability, FixedTotalNumberConnector: _fixed_total_number,
+            FromListConnector: _from_list}
 
 
 def synapse_values(projection, pre, post, given=()):
