@@ -3,7 +3,7 @@ back to the host in bulk at the end of the chunk; PyNN's Recorder turns them int
 from __future__ import annotations
 
 import numpy as np
-from pyNN import recording
+from pyNN import errors as pynn_errors, recording
 
 from . import exceptions as errors, simulator
 
@@ -24,7 +24,7 @@ class Recorder(recording.Recorder):
         if sampling_interval is not None:
             self.sampling_interval = sampling_interval
         if variable.name != "spikes" and variable.name not in self.population.celltype.device_model.recordables:
-            raise recording.errors.RecordingError(variable.name, self.population.celltype)
+            raise pynn_errors.RecordingError(variable.name, self.population.celltype)
         self._simulator.state.invalidate()
 
     def _reset(self):
@@ -62,16 +62,13 @@ class Recorder(recording.Recorder):
         return (np.asarray(self.population.all_cells)[index[keep]].astype(int), times)
 
     def _get_all_signals(self, variable, ids, clear=False):
-        state = self._simulator.state
-        chunks = self._sample_chunks.get(variable.name, [])
         columns = self.population.id_to_index(np.asarray(ids, dtype=int)) if len(ids) else np.zeros(0, int)
         blocks = []
-        for index, rows in chunks:
+        for index, rows in self._sample_chunks.get(variable.name, []):   # index: sorted recorded cells
             block = np.full((rows.shape[0], len(columns)), np.nan)
-            position = {int(i): k for k, i in enumerate(index)}
-            for c, column in enumerate(columns):
-                if int(column) in position:
-                    block[:, c] = rows[:, position[int(column)]]
+            position = np.minimum(np.searchsorted(index, columns), max(0, index.size - 1))
+            present = index.size > 0 and index[position] == columns
+            block[:, present] = rows[:, position[present]]
             blocks.append(block)
         signal = np.vstack(blocks) if blocks else np.zeros((0, len(columns)))
         return signal, None
