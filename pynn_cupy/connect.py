@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from pyNN.connectors import (AllToAllConnector, FixedProbabilityConnector, FixedTotalNumberConnector,
-                             FromListConnector, OneToOneConnector)
+from pyNN.connectors import (AllToAllConnector, FixedNumberPostConnector, FixedNumberPreConnector,
+                             FixedProbabilityConnector, FixedTotalNumberConnector, FromListConnector,
+                             OneToOneConnector)
 from pyNN.errors import ConnectionError, InvalidDimensionsError
 from pyNN.random import RandomDistribution
 
@@ -68,6 +69,23 @@ def _fixed_probability(connector, projection):
     return pre, post
 
 
+def _fixed_number_with_replacement(connector, projection):
+    """PyNN draws n indices per cell with replacement, cell after cell, unless self-connections must be
+    excluded: the same numbers in one draw (other cases take PyNN's path)."""
+    same = projection.pre == projection.post
+    if not (connector.with_replacement and isinstance(connector.n, (int, np.integer))
+            and (connector.allow_self_connections is True or not same)):
+        return None
+    n, n_pre, n_post = int(connector.n), projection.pre.size, projection.post.size
+    if isinstance(connector, FixedNumberPreConnector):
+        pre = np.asarray(connector.rng.next(n * n_post, "uniform_int", {"low": 0, "high": n_pre}), dtype=np.int64)
+        return pre.ravel(), np.repeat(np.arange(n_post, dtype=np.int64), n)
+    post = np.asarray(connector.rng.next(n * n_pre, "uniform_int", {"low": 0, "high": n_post}), dtype=np.int64)
+    pre = np.repeat(np.arange(n_pre, dtype=np.int64), n)
+    order = np.argsort(post.ravel(), kind="stable")
+    return pre[order], post.ravel()[order]
+
+
 def _fixed_total_number(connector, projection):
     """n synapses, each from a uniformly drawn source to a uniformly drawn target (with replacement, as
     PyNN); without self-connections, self-pairs are drawn again."""
@@ -109,6 +127,8 @@ def _from_list(connector, projection):
 
 BUILDERS = {AllToAllConnector: _all_to_all, OneToOneConnector: _one_to_one,
             FixedProbabilityConnector: _fixed_probability, FixedTotalNumberConnector: _fixed_total_number,
+            FixedNumberPreConnector: _fixed_number_with_replacement,
+            FixedNumberPostConnector: _fixed_number_with_replacement,
             FromListConnector: _from_list}
 
 

@@ -1,5 +1,6 @@
-"""With the same seeds, FixedProbability/AllToAll/OneToOne/FromList projections built as whole arrays give
-exactly the connections and random weights that pyNN.nest gets through PyNN's per-cell path."""
+"""With the same seeds, projections built as whole arrays (FixedProbability, FixedNumberPre/Post with
+replacement, AllToAll, OneToOne, FromList) give exactly the connections and random weights that pyNN.nest
+gets through PyNN's per-cell path."""
 import numpy as np
 import pytest
 
@@ -22,6 +23,10 @@ def _build(sim):
         sim.Projection(a, b, sim.FromListConnector([(0, 1, 0.01, 1.0), (5, 3, 0.02, 2.0), (5, 3, 0.03, 0.5),
                                                     (7, 79, 0.01, 0.2), (119, 0, 0.04, 0.3)] * 10),
                        sim.StaticSynapse()),
+        sim.Projection(a, b, sim.FixedNumberPreConnector(7, with_replacement=True, rng=rng),
+                       sim.StaticSynapse(weight=weights, delay=0.6)),
+        sim.Projection(b, a, sim.FixedNumberPostConnector(9, with_replacement=True, rng=rng),
+                       sim.StaticSynapse(weight=weights, delay=0.8)),
         sim.Projection(a, b, sim.FromListConnector([(i, (7 * i) % 80) for i in range(120)]),
                        sim.StaticSynapse(weight=0.02, delay=0.4), receptor_type="inhibitory"),
     ]
