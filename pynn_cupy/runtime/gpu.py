@@ -132,7 +132,8 @@ def nvrtc_check(precision: str, arch: str = "sm_90") -> int:
     """Compile every kernel through NVRTC exactly as RawModule does on a GPU (our options plus the ones CuPy
     adds), without needing a GPU. Returns the size of the compiled code; raises KernelCompilationError."""
     from cupy.cuda import nvrtc
-    options = nvrtc_options(precision) + ("--gpu-architecture=%s" % arch, "--device-as-default-execution-space")
+    options = nvrtc_options(precision) + ("--gpu-architecture=%s" % arch, "--device-as-default-execution-space",
+                                          "-ftz=true")
     program = nvrtc.createProgram(module_source(precision), "pynn_cupy.cu", [], [])
     try:
         nvrtc.compileProgram(program, list(options))
