@@ -16,7 +16,7 @@
 #   1. env.txt          nvidia-smi, python/cupy/g++ versions
 #   2. install.log      PyNN, neo, lazyarray, quantities from .whl/ (pip --no-index), then the
 #                       project (editable, --no-deps; falls back to PYTHONPATH)
-#   3. pytest.log       PYNN_CUPY_DEVICE=gpu pytest -x -q tests
+#   3. pytest.log       PYNN_CUPY_DEVICE=gpu pytest -q tests (all of it: one device run must show everything)
 #   4. gpu_vs_twin.log  benchmarks/gpu_vs_twin.py (GPU vs CPU twin, float64 and float32)
 #   5. va_benchmark.log benchmarks/va_benchmark.py --backend cupy, --device gpu then --device cpu
 #   6. results.json     everything merged: step exit codes and durations, the pytest summary, the
@@ -91,7 +91,7 @@ TEST_ARGS=(tests)
 "$PY" -c "import nest" >/dev/null 2>&1 || TEST_ARGS+=(--ignore=tests/vs_nest -k "not nest")
 [ -d .cache/pynn-sdist/pynn_scenarios ] || TEST_ARGS+=(--ignore=tests/pynn_suite)
 [ -n "${PYTEST_ARGS:-}" ] && read -r -a TEST_ARGS <<< "$PYTEST_ARGS"
-PYNN_CUPY_DEVICE=gpu step pytest 130 "$OUT/pytest.log" "$PY" -m pytest -x -q -p no:cacheprovider "${TEST_ARGS[@]}"
+PYNN_CUPY_DEVICE=gpu step pytest 150 "$OUT/pytest.log" "$PY" -m pytest -q -p no:cacheprovider "${TEST_ARGS[@]}"
 
 # 4. GPU vs CPU twin
 step gpu_vs_twin 90 "$OUT/gpu_vs_twin.log" "$PY" benchmarks/gpu_vs_twin.py --budget $(cap 85) \
