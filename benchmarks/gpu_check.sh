@@ -66,7 +66,7 @@ print('GPU', cupy.cuda.runtime.getDeviceProperties(0)['name'].decode())"
 
 # 2. install PyNN and friends from the carried wheels, then the project
 step pip_wheels 60 "$OUT/install.log" "$PY" -m pip install --no-index --find-links .whl \
-  PyNN==0.13.0 neo lazyarray quantities packaging
+  PyNN==0.13.0 neo lazyarray quantities packaging wheel
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if [ -f pyproject.toml ] || [ -f setup.py ]; then
   step pip_project 60 "$OUT/install.log" "$PY" -m pip install --no-index --no-deps --no-build-isolation -e .
