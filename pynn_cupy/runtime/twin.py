@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -128,16 +129,29 @@ def _compiler_version(cxx: str) -> str:
     return subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
 
 
-def compile_flags(precision: str) -> list[str]:
-    return ["-O3", "-std=c++17", "-shared", "-fPIC", "-fopenmp", "-fno-fast-math", "-ffp-contract=off",
-            "-DREAL=%s" % sources.real_type(precision), "-I%s" % sources.kernel_dir()]
+def compile_flags(precision: str, native: bool = True) -> list[str]:
+    """Host compiler flags. In single precision, multiply-adds may fuse, as on the GPU (NVRTC's default);
+    double precision keeps every rounding, as the GPU does with --fmad=false. `native` targets this CPU."""
+    return (["-O3", "-std=c++17", "-shared", "-fPIC", "-fopenmp", "-fno-fast-math"]
+            + (["-march=native"] if native else [])
+            + ["-ffp-contract=%s" % ("fast" if precision == "float32" else "off"),
+               "-DREAL=%s" % sources.real_type(precision), "-I%s" % sources.kernel_dir()])
+
+
+def _host_cpu() -> str:
+    """What -march=native compiles for: a library built for one CPU may not run on another."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            return next((line for line in cpuinfo if line.startswith(("flags", "Features"))), platform.machine())
+    except OSError:
+        return platform.machine()
 
 
 def build_library(precision: str) -> Path:
-    """Compile (or find in the cache) the twin library for `precision`."""
+    """Compile (or find in the cache) the twin library for `precision` on this CPU."""
     cxx = compiler()
-    flags = compile_flags(precision)
-    key = sources.sources_digest(precision, " ".join(flags[:-1]), _compiler_version(cxx), _MAIN_TEMPLATE)
+    key = sources.sources_digest(precision, " ".join(compile_flags(precision)[:-1]), _compiler_version(cxx),
+                                 _host_cpu(), _MAIN_TEMPLATE)
     target = cache_dir() / ("twin_%s_%s.so" % (precision, key))
     if target.exists():
         return target
@@ -148,8 +162,12 @@ def build_library(precision: str) -> Path:
         source = Path(tmp) / "twin_main.cpp"
         source.write_text(main)
         output = Path(tmp) / target.name
-        result = subprocess.run([cxx, *flags, str(source), "-o", str(output)], capture_output=True, text=True)
-        if result.returncode != 0:
+        for native in (True, False):   # a compiler without -march=native still builds a portable library
+            result = subprocess.run([cxx, *compile_flags(precision, native), str(source), "-o", str(output)],
+                                    capture_output=True, text=True)
+            if result.returncode == 0:
+                break
+        else:
             raise errors.KernelCompilationError("pyNN.cupy: compiling the CPU twin failed:\n" + result.stderr)
         os.replace(output, target)
     return target
