@@ -1,17 +1,18 @@
 // Spike propagation through a static projection stored pre-major (CSR): each spike of step s walks its row
 // and adds the weight into the target's ring-buffer slot (s + delay) % L, read by the target in step s + delay.
+// `lanes` threads share a row (32 on the GPU: a warp reads consecutive synapses; 1 on the CPU twin).
 #include "common.cuh"
 
 KERNEL void propagate_static(
-    const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity,
+    const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     const long long* row_ptr, const int* post_index, const REAL* weight, const unsigned short* delay_steps,
     int n_post, REAL* ring)
 {
     const long long step = clock[0];
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
-    GRID_STRIDE(k, count) {
-        const int pre = spike_ids[k];
-        for (long long j = row_ptr[pre]; j < row_ptr[pre + 1]; ++j) {
+    GRID_STRIDE(t, (long long)count * lanes) {
+        const int pre = spike_ids[t / lanes];
+        for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
             const long long slot = (step + delay_steps[j]) % L;
             atomicAdd(&ring[slot * n_post + post_index[j]], weight[j]);
         }

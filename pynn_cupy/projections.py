@@ -289,11 +289,13 @@ class DeviceProjection:
         state = simulator.state
         kernel = state.backend.kernel("propagate_static")
         launches = []
+        lanes = state.backend.lanes_per_row
         for block in self.blocks:
             spike_ids, spike_count, capacity = block["pre"].spike_list()
-            grid, block_size = state.launch_config(spike_ids.size)
+            grid, block_size = state.launch_config(spike_ids.size * lanes)
             launches.append((kernel, grid, block_size,
                              (state._clock, np.int32(state._ring_slots), spike_ids, spike_count, capacity,
-                              block["row_ptr"], block["post_index"], block["weight"], block["delay"],
+                              np.int32(lanes), block["row_ptr"], block["post_index"], block["weight"],
+                              block["delay"],
                               np.int32(block["post"].size), block["post"].device[block["ring"]])))
         return launches

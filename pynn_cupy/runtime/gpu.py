@@ -95,6 +95,7 @@ class GpuKernel:
 class GpuBackend:
     """Kernels on the current CUDA device; arrays are CuPy arrays."""
     name = "gpu"
+    lanes_per_row = 32   # a warp walks each spiking neuron's synapses
 
     def __init__(self, precision: str):
         cupy = import_cupy()

@@ -218,6 +218,7 @@ class TwinBackend:
     """Kernels of the CPU twin; arrays are NumPy arrays."""
     name = "cpu"
     xp = np
+    lanes_per_row = 1
 
     def __init__(self, precision: str):
         self.precision = precision

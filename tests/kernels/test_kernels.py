@@ -82,13 +82,16 @@ def _small_network_spikes(threads=1):
 
 
 def test_twin_result_does_not_depend_on_launch_grid(monkeypatch):
+    """The GPU's grid and a warp per spiking neuron's row, walked on the host: the same network (only the
+    order of additions into the delay buffers changes)."""
     spikes_one_thread, v_one_thread = _small_network_spikes()
     monkeypatch.setenv("PYNN_CUPY_TWIN_GRID", "gpu")
+    monkeypatch.setattr(twin.TwinBackend, "lanes_per_row", 32)
     spikes_gpu_grid, v_gpu_grid = _small_network_spikes()
     assert sum(len(s) for s in spikes_one_thread) > 20
     for a, b in zip(spikes_one_thread, spikes_gpu_grid):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(v_one_thread, v_gpu_grid)
+    np.testing.assert_allclose(v_one_thread, v_gpu_grid, rtol=0, atol=1e-9)
 
 
 def test_twin_on_two_host_threads_matches_one():
