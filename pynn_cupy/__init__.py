@@ -17,6 +17,7 @@ from .standardmodels.synapses import StaticSynapse                      # noqa: 
 from .standardmodels.electrodes import DCSource                         # noqa: F401
 from .populations import Population, PopulationView, Assembly           # noqa: F401
 from .projections import Projection                                     # noqa: F401
+from .native_rng import NativeRNG                                       # noqa: F401
 from .control import (setup, end, run, run_until, run_for, reset, initialize,  # noqa: F401
                       get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank)
 from .procedural_api import create, connect, record, record_v, record_gsyn  # noqa: F401

@@ -22,6 +22,8 @@ EXAMPLES = {   # script -> extra command-line arguments after the simulator name
     "connections.py": [],
     "inhomogeneous_network.py": [],
     "update_spike_source_array.py": [],
+    "random_numbers.py": [],
+    "varying_poisson.py": [],
 }
 
 
