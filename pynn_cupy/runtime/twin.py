@@ -223,6 +223,9 @@ class TwinBackend:
     def __init__(self, precision: str):
         self.precision = precision
         self.library_path = build_library(precision)
+        # Threads that wait at the per-launch barriers sleep rather than spin: spinning threads starve the
+        # others when the cores are shared (read by OpenMP when the library loads).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._library = ctypes.CDLL(str(self.library_path))
         self._library.twin_find.restype = ctypes.c_void_p
         self._library.twin_find.argtypes = [ctypes.c_char_p]
