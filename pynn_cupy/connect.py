@@ -17,6 +17,7 @@ from pyNN.errors import ConnectionError, InvalidDimensionsError
 from pyNN.random import RandomDistribution
 
 DRAW_BLOCK = 1 << 22   # uniform numbers drawn at a time (bounds the memory of a connectivity draw)
+MAX_MAP_ENTRIES = 1 << 24   # largest (pre, post) map of a distance-dependent parameter evaluated whole
 
 
 def _not_self(projection, pre, post):
@@ -134,7 +135,8 @@ BUILDERS = {AllToAllConnector: _all_to_all, OneToOneConnector: _one_to_one,
 
 def synapse_values(projection, pre, post, given=()):
     """The synapse parameters for the given pairs (ordered by post cell, as PyNN draws them), or None if a
-    parameter depends on distance or shares its RNG with the connector. Names in `given` are skipped."""
+    parameter's map is too large to evaluate whole or shares its RNG with the connector. Names in `given`
+    are skipped."""
     parameter_space = projection.synapse_type.native_parameters
     parameter_space.shape = (projection.pre.size, projection.post.size)
     connector_rng = getattr(projection._connector, "rng", None)
@@ -143,7 +145,15 @@ def synapse_values(projection, pre, post, given=()):
         if name in given:
             continue
         base = lazy.base_value
-        if lazy.operations or (callable(base) and not isinstance(base, RandomDistribution)):
+        if callable(base) and not isinstance(base, RandomDistribution) and not lazy.operations:
+            # a function of distance (or of indices): evaluate PyNN's map of it, when it is not too large
+            if projection.pre.size * projection.post.size > MAX_MAP_ENTRIES:
+                return None
+            mapped = projection._connector._parameters_from_synapse_type(projection)[name]
+            values[name] = np.broadcast_to(np.asarray(mapped.evaluate(simplify=False), dtype=float),
+                                           (projection.pre.size, projection.post.size))[pre, post]
+            continue
+        if lazy.operations:
             return None
         if lazy.is_homogeneous:
             values[name] = float(lazy.evaluate(simplify=True))
