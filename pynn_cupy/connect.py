@@ -149,6 +149,9 @@ def synapse_values(projection, pre, post, given=()):
             # a function of distance (or of indices): evaluate PyNN's map of it, when it is not too large
             if projection.pre.size * projection.post.size > MAX_MAP_ENTRIES:
                 return None
+            if len(pre) == 0:
+                values[name] = np.zeros(0)
+                continue
             mapped = projection._connector._parameters_from_synapse_type(projection)[name]
             values[name] = np.broadcast_to(np.asarray(mapped.evaluate(simplify=False), dtype=float),
                                            (projection.pre.size, projection.post.size))[pre, post]
