@@ -43,8 +43,7 @@ class NeuronGroup:
         name = self._state_for_initial(variable)
         if name is not None and name in self.device:   # as pyNN.nest: the live state changes too
             index = np.arange(self.size)[mask]
-            self.device[name][self.sim.device_array(index, np.int64)] = self.sim.device_array(current[index],
-                                                                                              self.sim.real)
+            self.sim.write(self.device[name], current[index], index)
 
     def _state_for_initial(self, variable: str):
         for name, (initial, _) in self.model.state.items():
@@ -88,7 +87,7 @@ class NeuronGroup:
             if self.slots:   # keep pending input: the slot of absolute step t moves from t % old to t % new
                 old = self.device[ring]
                 for k in range(min(self.slots, slots)):
-                    new[(sim.step + k) % slots] = old[(sim.step + k) % self.slots]
+                    sim.write(new[(sim.step + k) % slots], old[(sim.step + k) % self.slots])
             self.device[ring] = new
         self.slots = slots
 
@@ -98,19 +97,18 @@ class NeuronGroup:
         cursor = np.array([offsets[i] + np.searchsorted(emit_step[offsets[i]:offsets[i + 1]], self.sim.step)
                            for i in range(self.size)], dtype=np.int64)
         if "cursor" in self.device and self.device["cursor"].size == cursor.size:
-            self.device["cursor"][...] = self.sim.device_array(cursor, np.int64)   # in place: the plan holds it
+            self.sim.write(self.device["cursor"], cursor)   # in place: the plan holds it
         else:
             self.device["cursor"] = self.sim.device_array(cursor, np.int64)
 
     def reset(self) -> None:
         if not self.device:
             return
-        real = self.sim.real
-        for name, (_, kind) in self.model.state.items():
-            self.device[name][...] = self.sim.device_array(self._initial_state(name), real if kind == REAL else np.int32)
+        for name in self.model.state:
+            self.sim.write(self.device[name], self._initial_state(name))
         for name in ("ring_exc", "ring_inh", "i_stim"):
             if name in self.device:
-                self.device[name][...] = 0
+                self.sim.write(self.device[name], 0)
         if "emit_step" in self.coefficients:
             self._seek_spike_arrays()
 

@@ -139,10 +139,9 @@ class Recorder(recording.Recorder):
         rows = max(0, -(-(first_step + n_steps - self._next_sample) // self._interval_steps()))
         self._chunk_rows = rows
         for name in self._sampled():
-            state.xp.copyto(self._device[name]["window"],
-                            state.xp.asarray(np.array([self._next_sample, rows], dtype=np.int64)))
+            state.write(self._device[name]["window"], np.array([self._next_sample, rows]))
         if "spikes" in self._device:
-            self._device["spikes"]["stored"][...] = 0
+            state.write(self._device["spikes"]["stored"], 0)
 
     def _end_chunk(self) -> None:
         to_host = self._simulator.state.backend.to_host

@@ -112,7 +112,7 @@ class State(common.control.BaseState):
         self.t_start = 0
         self.segment_counter += 1
         if self._clock is not None:
-            self._clock[...] = 0
+            self.write(self._clock, 0)
         for group in self.groups:
             group.reset()
         for recorder in self.recorders:
@@ -125,11 +125,17 @@ class State(common.control.BaseState):
     # -- building ------------------------------------------------------------------------------
     def device_array(self, host, dtype=None):
         host = np.ascontiguousarray(host, dtype=dtype)
-        return self._allocate(host.nbytes, lambda: self.xp.asarray(host))
+        return self._allocate(host.nbytes, lambda: self.backend.asarray(host))
 
     def zeros(self, shape, dtype):
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        return self._allocate(nbytes, lambda: self.xp.zeros(shape, dtype=dtype))
+        return self._allocate(nbytes, lambda: self.backend.zeros(shape, dtype))
+
+    def write(self, target, value, index=None) -> None:
+        """target[index] = value on the device, in order with the kernels (index None: all of it)."""
+        if isinstance(value, (np.ndarray, list, tuple)):   # a host array (device arrays are copied as they are)
+            value = np.ascontiguousarray(value, dtype=target.dtype)
+        self.backend.write(target, value, None if index is None else np.ascontiguousarray(index, np.int64))
 
     def _allocate(self, nbytes: int, make):
         try:
@@ -143,12 +149,10 @@ class State(common.control.BaseState):
         return self.backend.launch_config(n, self.threads)
 
     def _build(self) -> None:
-        xp = self.xp
         if self._clock is None:
-            self._clock = xp.zeros(1, dtype=np.int64)
-            self._clock[...] = self.step
+            self._clock = self.device_array([self.step], np.int64)
         if self._spike_counts is None or self._spike_counts.size < len(self.groups):
-            self._spike_counts = xp.zeros(max(1, len(self.groups)), dtype=np.int32)
+            self._spike_counts = self.zeros(max(1, len(self.groups)), np.int32)
         slots = 2
         for projection in self.projections:
             slots = max(slots, projection.max_delay_steps() + 1)

@@ -122,6 +122,23 @@ class GpuBackend:
     def launch_config(n: int, threads: int = 1) -> tuple[int, int]:
         return max(1, min(MAX_BLOCKS, -(-n // THREADS_PER_BLOCK))), THREADS_PER_BLOCK
 
+    # Every copy and fill runs on the backend's stream, in order with the kernels.
+    def asarray(self, host):
+        with self.stream:
+            return self.xp.asarray(host)
+
+    def zeros(self, shape, dtype):
+        with self.stream:
+            return self.xp.zeros(shape, dtype=dtype)
+
+    def write(self, target, value, index=None) -> None:
+        """target[index] = value in place (index None: the whole array); value a host array or a scalar."""
+        with self.stream:
+            if index is None:
+                target[...] = self.xp.asarray(value) if hasattr(value, "shape") else value
+            else:
+                target[self.xp.asarray(index)] = self.xp.asarray(value)
+
     def to_host(self, array):
         return self.xp.asnumpy(array, stream=self.stream)
 

@@ -253,6 +253,22 @@ class TwinBackend:
         return 1, 1
 
     @staticmethod
+    def asarray(host) -> np.ndarray:
+        return np.array(host, copy=True)
+
+    @staticmethod
+    def zeros(shape, dtype) -> np.ndarray:
+        return np.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def write(target, value, index=None) -> None:
+        """target[index] = value in place (index None: the whole array)."""
+        if index is None:
+            target[...] = value
+        else:
+            target[index] = value
+
+    @staticmethod
     def to_host(array) -> np.ndarray:
         return np.asarray(array)
 
