@@ -30,3 +30,11 @@
 #define GRID_STRIDE(i, n) \
     for (long long i = twin_begin(n), i##_stride = twin_stride(), i##_end = twin_end(n); i < i##_end; i += i##_stride)
 #endif
+
+// Appends i to this step's spike list of `capacity` entries; a spike that does not fit is counted in
+// `dropped` (the host reports it). Every writer of a spike list goes through here.
+DEVICE void emit_spike(long long i, int* spike_ids, int* spike_count, int capacity, int* dropped) {
+    const int slot = atomicAdd(spike_count, 1);
+    if (slot < capacity) spike_ids[slot] = (int)i;
+    else atomicAdd(dropped, 1);
+}

@@ -6,9 +6,13 @@
 // with the conductances' exact values at the Runge-Kutta stage times (classic RK4). Sub-steps keep h times the
 // fastest rate in the step (g_total / C, and 1/tau_syn of each active conductance) <= MAX_STIFFNESS, which
 // keeps v within about 1e-7 mV of the exact solution, far below NEST's own tolerance (GSL rkf45, 1e-3 mV).
+// A neuron that would need more than 2^MAX_HALVINGS sub-steps (a huge or infinite conductance) takes that many
+// sub-steps of the exponential midpoint rule instead, which is stable at any stiffness, and is counted in
+// `stiff_steps` (the host warns).
 #include "neuron.cuh"
 
 #define MAX_STIFFNESS ((REAL)0.1)
+#define MAX_HALVINGS 8
 
 struct CondPoint {
     REAL inv_c_m, g_leak, e_l, e_exc, e_inh, i_total;
@@ -34,25 +38,33 @@ DEVICE REAL rk4_v(const CondPoint& p, REAL v, REAL h, REAL ge0, REAL gi0, REAL g
     return v + h * (REAL)(1.0 / 6) * (k1 + (REAL)2 * k2 + (REAL)2 * k3 + k4);
 }
 
+// The exponential midpoint rule for v over h: the conductances frozen at their midpoint values, v relaxes
+// exactly towards its steady state. Second order, and stable for any conductance.
+DEVICE REAL exp_midpoint_v(const CondPoint& p, REAL v, REAL h, REAL ge_mid, REAL gi_mid) {
+    const REAL g = p.g_leak + ge_mid + gi_mid;
+    const REAL v_inf = (p.g_leak * p.e_l + ge_mid * p.e_exc + gi_mid * p.e_inh + p.i_total) / g;
+    return v_inf + (v - v_inf) * exp(-h * g * p.inv_c_m);
+}
+
 // Sub-steps of dt as a power of two (2^halvings) for the fastest rate `stiffness` (1/ms), so that the
-// decay factors of a sub-step follow from those of dt by square roots.
+// decay factors of a sub-step follow from those of dt by square roots. MAX_HALVINGS + 1 means too stiff.
 DEVICE int halvings(REAL stiffness, REAL dt) {
     REAL ratio = stiffness * dt / MAX_STIFFNESS;
     int k = 0;
-    while (ratio > (REAL)1 && k < 30) { ratio *= (REAL)0.5; ++k; }
+    while (ratio > (REAL)1 && k <= MAX_HALVINGS) { ratio *= (REAL)0.5; ++k; }
     return k;
 }
 
 // After the conductances received this step's spikes: a refractory neuron is clamped to v_reset, the
 // others tested against the threshold (NEST's iaf_cond_* order); then the state is stored.
 DEVICE void cond_finish(long long i, REAL vm, REAL* v, int* refractory, REAL v_thresh, REAL v_reset,
-                        int refractory_steps, REAL* i_stim, int* spike_ids, int* spike_count) {
+                        int refractory_steps, REAL* i_stim, int* spike_ids, int* spike_count, int spike_capacity, int* dropped) {
     i_stim[i] = 0;
     if (refractory[i] > 0) {
         refractory[i] -= 1;
         vm = v_reset;
     } else {
-        threshold(i, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, spike_ids, spike_count);
+        threshold(i, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, spike_ids, spike_count, spike_capacity, dropped);
     }
     v[i] = vm;
 }
@@ -71,14 +83,17 @@ KERNEL void iaf_cond_exp_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS,
-    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count)
+    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    int* RESTRICT stiff_steps)
 {
     const long long slot = (clock[0] % L) * (long long)n;
     GRID_STRIDE(i, n) {
         CondPoint p;
         COND_LOAD_POINT(p, i);
         REAL vm = v[i], ge = g_exc[i], gi = g_inh[i];
-        const int k = halvings(p.stiffness(ge, gi, rate_exc[i], rate_inh[i]), dt);   // g only decays in the step
+        int k = halvings(p.stiffness(ge, gi, rate_exc[i], rate_inh[i]), dt);   // g only decays in the step
+        const bool stiff = k > MAX_HALVINGS;
+        if (stiff) { k = MAX_HALVINGS; atomicAdd(stiff_steps, 1); }
         REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
         for (int j = 0; j < k; ++j) {
             de = de_half; di = di_half;
@@ -86,13 +101,14 @@ KERNEL void iaf_cond_exp_update(
         }
         const REAL h = dt / (REAL)(1 << k);
         for (int s = 0; s < (1 << k); ++s) {
-            vm = rk4_v(p, vm, h, ge, gi, ge * de_half, gi * di_half, ge * de, gi * di);
+            vm = stiff ? exp_midpoint_v(p, vm, h, ge * de_half, gi * di_half)
+                       : rk4_v(p, vm, h, ge, gi, ge * de_half, gi * di_half, ge * de, gi * di);
             ge *= de;
             gi *= di;
         }
         g_exc[i] = ge + take_input(ring_exc, slot + i);
         g_inh[i] = gi + take_input(ring_inh, slot + i);
-        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count);
+        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count, spike_capacity, dropped);
     }
 }
 
@@ -107,7 +123,8 @@ KERNEL void iaf_cond_alpha_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT dg_exc, REAL* RESTRICT dg_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS, const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count)
+    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    int* RESTRICT stiff_steps)
 {
     const long long slot = (clock[0] % L) * (long long)n;
     GRID_STRIDE(i, n) {
@@ -116,7 +133,9 @@ KERNEL void iaf_cond_alpha_update(
         REAL vm = v[i], ge = g_exc[i], gi = g_inh[i], dge = dg_exc[i], dgi = dg_inh[i];
         // g rises then decays: bound the stiffness by its largest value over the step (alpha peaks are convex).
         const REAL ge_peak = dge > 0 ? ge + dge / rate_exc[i] : ge, gi_peak = dgi > 0 ? gi + dgi / rate_inh[i] : gi;
-        const int k = halvings(p.stiffness(ge_peak, gi_peak, rate_exc[i], rate_inh[i]), dt);
+        int k = halvings(p.stiffness(ge_peak, gi_peak, rate_exc[i], rate_inh[i]), dt);
+        const bool stiff = k > MAX_HALVINGS;
+        if (stiff) { k = MAX_HALVINGS; atomicAdd(stiff_steps, 1); }
         REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
         for (int j = 0; j < k; ++j) {
             de = de_half; di = di_half;
@@ -124,9 +143,9 @@ KERNEL void iaf_cond_alpha_update(
         }
         const REAL h = dt / (REAL)(1 << k);
         for (int s = 0; s < (1 << k); ++s) {
-            vm = rk4_v(p, vm, h, ge, gi,
-                       alpha_at(ge, dge, (REAL)0.5 * h, de_half), alpha_at(gi, dgi, (REAL)0.5 * h, di_half),
-                       alpha_at(ge, dge, h, de), alpha_at(gi, dgi, h, di));
+            const REAL ge_mid = alpha_at(ge, dge, (REAL)0.5 * h, de_half), gi_mid = alpha_at(gi, dgi, (REAL)0.5 * h, di_half);
+            vm = stiff ? exp_midpoint_v(p, vm, h, ge_mid, gi_mid)
+                       : rk4_v(p, vm, h, ge, gi, ge_mid, gi_mid, alpha_at(ge, dge, h, de), alpha_at(gi, dgi, h, di));
             ge = alpha_at(ge, dge, h, de);
             gi = alpha_at(gi, dgi, h, di);
             dge *= de;
@@ -136,6 +155,6 @@ KERNEL void iaf_cond_alpha_update(
         g_inh[i] = gi;
         dg_exc[i] = dge + jump_exc[i] * take_input(ring_exc, slot + i);
         dg_inh[i] = dgi + jump_inh[i] * take_input(ring_inh, slot + i);
-        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count);
+        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count, spike_capacity, dropped);
     }
 }

@@ -9,7 +9,7 @@ KERNEL void iaf_psc_exp_update(
     REAL* RESTRICT v, REAL* RESTRICT i_exc, REAL* RESTRICT i_inh, int* RESTRICT refractory,
     const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_exc, const REAL* RESTRICT p_v_inh, const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh,
-    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count)
+    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped)
 {
     const long long slot = (clock[0] % L) * (long long)n;
     GRID_STRIDE(i, n) {
@@ -23,7 +23,7 @@ KERNEL void iaf_psc_exp_update(
         i_stim[i] = 0;
         i_exc[i] = i_exc[i] * p_exc[i] + take_input(ring_exc, slot + i);
         i_inh[i] = i_inh[i] * p_inh[i] + take_input(ring_inh, slot + i);
-        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count);
+        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count, spike_capacity, dropped);
         v[i] = vm;
     }
 }
@@ -37,7 +37,7 @@ KERNEL void iaf_psc_alpha_update(
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_di_exc, const REAL* RESTRICT p_v_i_exc, const REAL* RESTRICT p_v_di_inh, const REAL* RESTRICT p_v_i_inh,
     const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh, const REAL* RESTRICT p_i_di_exc, const REAL* RESTRICT p_i_di_inh,
     const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count)
+    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped)
 {
     const long long slot = (clock[0] % L) * (long long)n;
     GRID_STRIDE(i, n) {
@@ -55,7 +55,7 @@ KERNEL void iaf_psc_alpha_update(
         di_exc[i] = di_exc[i] * p_exc[i] + jump_exc[i] * take_input(ring_exc, slot + i);
         i_inh[i] = di_inh[i] * p_i_di_inh[i] + i_inh[i] * p_inh[i];
         di_inh[i] = di_inh[i] * p_inh[i] + jump_inh[i] * take_input(ring_inh, slot + i);
-        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count);
+        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count, spike_capacity, dropped);
         v[i] = vm;
     }
 }

@@ -26,6 +26,14 @@ DEVICE Philox4 philox4x32_10(unsigned long long seed, unsigned int stream, unsig
     return out;
 }
 
+// A simulation draw: `clock` holds (step, trial); the trial, advanced by reset(), takes the 16 high bits of
+// the 64-bit step word (steps below 2^48, trials wrapping at 2^16), so every trial draws fresh numbers.
+DEVICE Philox4 philox_draw(unsigned long long seed, unsigned int stream, const long long* clock, unsigned int index) {
+    const unsigned long long step = (unsigned long long)clock[0] & 0xFFFFFFFFFFFFull;
+    const unsigned long long trial = (unsigned long long)clock[1] & 0xFFFFull;
+    return philox4x32_10(seed, stream, step | (trial << 48), index);
+}
+
 // Uniform double in the open interval (0, 1) from two 32-bit words (53 bits).
 DEVICE double philox_uniform(unsigned int a, unsigned int b) {
     unsigned long long bits = ((unsigned long long)(a >> 5) << 26) | (unsigned long long)(b >> 6);

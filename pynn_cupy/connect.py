@@ -13,7 +13,7 @@ import numpy as np
 from pyNN.connectors import (AllToAllConnector, FixedNumberPostConnector, FixedNumberPreConnector,
                              FixedProbabilityConnector, FixedTotalNumberConnector, FromListConnector,
                              OneToOneConnector)
-from pyNN.errors import ConnectionError, InvalidDimensionsError
+from pyNN.errors import ConnectionError, InvalidDimensionsError, InvalidParameterValueError
 from pyNN.random import RandomDistribution
 
 DRAW_BLOCK = 1 << 22   # uniform numbers drawn at a time (bounds the memory of a connectivity draw)
@@ -114,12 +114,14 @@ def _from_list(connector, projection):
     names = projection.synapse_type.get_parameter_names()
     for name in connector.column_names:
         if name not in names:
-            raise ValueError("%s is not a valid parameter for %s" % (name, type(projection.synapse_type).__name__))
+            raise InvalidParameterValueError("FromListConnector column %r is not a parameter of %s"
+                                             % (name, type(projection.synapse_type).__name__))
     table = np.asarray(connector.conn_list, dtype=float)
     if table.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
     if np.any(table[:, 0] >= projection.pre.size):
-        raise ConnectionError("source index out of range")
+        raise ConnectionError("FromListConnector: presynaptic index %d out of range (population of %d)"
+                              % (table[:, 0].max(), projection.pre.size))
     table = table[np.argsort(table[:, 1], kind="stable")]
     table = table[(table[:, 1] >= 0) & (table[:, 1] < projection.post.size)]
     columns = {name: table[:, k] for k, name in enumerate(connector.column_names, 2)}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pyNN import common
 from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
+from pyNN.errors import InvalidParameterValueError
 from pyNN.recording import get_io
 
 from . import simulator
@@ -17,9 +18,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, max_delay=DEFA
     the CPU twin (default 1, which gives bit-reproducible runs; with more, the order of floating-point
     additions into the delay buffers varies, as on a GPU). Options of other backends (spike_precision,
     ...) are accepted and ignored."""
+    if min_delay != "auto" and (min_delay < timestep or (max_delay != "auto" and min_delay > max_delay)):
+        raise InvalidParameterValueError("setup(timestep=%r, min_delay=%r, max_delay=%r): min_delay must lie "
+                                         "between the time step and max_delay" % (timestep, min_delay, max_delay))
     common.setup(timestep, min_delay, max_delay=max_delay, **extra_params)
-    seed = 0 if rng_seed is None else int(rng_seed)
-    simulator.state.configure(timestep, min_delay, max_delay, device, precision, seed, threads)
+    simulator.state.configure(timestep, min_delay, max_delay, device, precision, rng_seed, threads)
     return rank()
 
 

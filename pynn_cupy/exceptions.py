@@ -1,5 +1,7 @@
-"""Errors specific to pyNN.cupy, subclassing PyNN's error types."""
-from pyNN.errors import NoModelAvailableError, InvalidParameterValueError
+"""Errors and warnings specific to pyNN.cupy. Each error subclasses a `pyNN.errors` type (and, where Python has
+one that fits, the matching built-in type, so that `except MemoryError` still catches an out-of-memory)."""
+from pyNN.errors import (ConnectionError, InvalidDimensionsError, InvalidParameterValueError,
+                         NoModelAvailableError)
 
 
 class BackendUnavailableError(NoModelAvailableError):
@@ -10,13 +12,22 @@ class KernelCompilationError(NoModelAvailableError):
     """A CUDA kernel source failed to compile for the selected target."""
 
 
-class DeviceMemoryError(MemoryError):
-    """The device ran out of memory; the message says how much was needed."""
+class DeviceMemoryError(InvalidDimensionsError, MemoryError):
+    """The network does not fit the device's memory; the message says how much was needed."""
 
 
-class SpikeBufferOverflowError(RuntimeError):
-    """More spikes were emitted in one step than a spike list can hold."""
+class SpikeBufferOverflowError(InvalidParameterValueError, RuntimeError):
+    """More spikes were emitted in one step than a spike list can hold; the message names the population
+    and the count. Spike lists are sized from what the parameters allow, so this needs extreme chance."""
+
+
+class InjectionError(ConnectionError, TypeError):
+    """A current source cannot be injected into these cells (e.g. spike sources)."""
+
+
+class SimulationWarning(UserWarning):
+    """Something in a run deserves attention but did not stop it (a slow fallback, a stiff neuron)."""
 
 
 __all__ = ["BackendUnavailableError", "KernelCompilationError", "DeviceMemoryError",
-           "SpikeBufferOverflowError", "InvalidParameterValueError"]
+           "SpikeBufferOverflowError", "InjectionError", "SimulationWarning", "InvalidParameterValueError"]

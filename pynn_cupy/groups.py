@@ -1,6 +1,8 @@
 """Device state of one population: state arrays, per-neuron coefficients, delay ring buffers, spike list."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from pyNN import errors as pynn_errors
 
@@ -12,8 +14,9 @@ class NeuronGroup:
     """One population on the device. Host copies of parameters and initial values are the source of truth
     for what the user set; device arrays hold the live state."""
 
-    def __init__(self, state, model: DeviceModel, size: int, parameters: dict, index: int):
+    def __init__(self, state, model: DeviceModel, size: int, parameters: dict, index: int, label: str = ""):
         self.sim = state
+        self.label = label
         self.model = model
         self.size = size
         self.index = index
@@ -23,6 +26,7 @@ class NeuronGroup:
         self.device: dict = {}
         self._dirty_coefficients = True
         self.slots = 0
+        self._events: dict[str, int] = {}   # counter -> events so far in this run
 
     # -- parameters and initial values ------------------------------------------------------------
     def set_parameters(self, updates: dict, mask) -> None:
@@ -63,9 +67,13 @@ class NeuronGroup:
         for name, (_, kind) in self.model.state.items():
             if name not in self.device:
                 self.device[name] = sim.device_array(self._initial_state(name), real if kind == REAL else np.int32)
-        if "spike_ids" not in self.device:
-            self.device["spike_ids"] = sim.zeros(self.model.spike_capacity(self.size), np.int32)
+        capacity = self.model.spike_capacity(self.size, self.coefficients)
+        if "spike_ids" not in self.device or self.device["spike_ids"].size != capacity:
+            self.device["spike_ids"] = sim.zeros(capacity, np.int32)
             self.device["dropped"] = sim.zeros(1, np.int32)
+        for name in self.model.counters:
+            if name not in self.device:
+                self.device[name] = sim.zeros(1, np.int32)
         if not self.model.is_source:
             self._build_rings(slots)
         if self._dirty_coefficients or any(name not in self.device for name in self.coefficients):
@@ -112,17 +120,42 @@ class NeuronGroup:
         if "emit_step" in self.coefficients:
             self._seek_spike_arrays()
 
-    def check_overflow(self) -> None:
-        if "dropped" in self.device:
-            dropped = int(self.sim.backend.to_host(self.device["dropped"])[0])
-            if dropped:
-                raise errors.SpikeBufferOverflowError(
-                    "pyNN.cupy: %d spikes of a %s population did not fit its spike list"
-                    % (dropped, self.model.__class__.__name__))
+    def check_events(self) -> None:
+        """Take what the kernels counted since the last check (clearing the device counts): dropped spikes raise
+        SpikeBufferOverflowError at once; the model's counters add up until `warn_events`."""
+        for name in self.model.counters:
+            self._events[name] = self._events.get(name, 0) + self._take_count(name)
+        dropped = self._take_count("dropped")
+        if dropped:
+            raise errors.SpikeBufferOverflowError(
+                "pyNN.cupy: %d spikes of population %r (%s) did not fit its spike list of %d per step"
+                % (dropped, self.label, self.model.__class__.__name__, self.device["spike_ids"].size))
+
+    def warn_events(self) -> None:
+        """One SimulationWarning per counter that counted events since the last call (end of a run)."""
+        for name, meaning in self.model.counters.items():
+            if self._events.get(name):
+                warnings.warn("pyNN.cupy: population %r (%s): %d %s" % (
+                    self.label, self.model.__class__.__name__, self._events[name], meaning), errors.SimulationWarning)
+        self._events = {}
+
+    def _take_count(self, name: str) -> int:
+        if name not in self.device:
+            return 0
+        count = int(self.sim.backend.to_host(self.device[name])[0])
+        if count:
+            self.sim.write(self.device[name], 0)
+        return count
 
     # -- kernel launches ----------------------------------------------------------------------------
     def spike_list(self) -> tuple:
-        return self.device["spike_ids"], self.sim.spike_counter(self.index), np.int32(self.device["spike_ids"].size)
+        """Kernel arguments of the spike list: (ids, count, capacity, dropped)."""
+        ids = self.device["spike_ids"]
+        return ids, self.sim.spike_counter(self.index), np.int32(ids.size), self.device["dropped"]
+
+    def max_spikes_per_step(self, n_cells: int) -> int:
+        """The most spikes `n_cells` of the group can emit in one step."""
+        return self.model.max_spikes_per_step(n_cells, self.device["spike_ids"].size)
 
     def launches(self) -> list:
         grid, block = self.sim.launch_config(self.size)

@@ -15,6 +15,16 @@ from .recording import Recorder
 class Assembly(common.Assembly):
     _simulator = simulator
 
+    @property
+    def receptor_types(self):
+        """The receptor types common to all the populations, in the first population's declared order.
+
+        PyNN 0.13 (pyNN/common/populations.py, Assembly.receptor_types) returns `list(set)`, whose order
+        follows PYTHONHASHSEED; Projection._guess_receptor_type takes element 0 for a non-negative weight,
+        so a projection onto an Assembly without a receptor_type was excitatory or inhibitory by chance."""
+        common_types = set.intersection(*(set(p.celltype.receptor_types) for p in self.populations))
+        return [name for name in self.populations[0].celltype.receptor_types if name in common_types]
+
 
 def _native_space(group: NeuronGroup, names, mask) -> ParameterSpace:
     values = {}
@@ -84,7 +94,8 @@ class Population(_ParameterAccess, common.Population):
         parameters = {name: np.asarray(value) if not isinstance(value, np.ndarray) else value
                       for name, value in parameter_space.items()}
         # Validates the parameters before anything is registered.
-        self._group = NeuronGroup(state, self.celltype.device_model, self.size, parameters, len(state.groups))
+        self._group = NeuronGroup(state, self.celltype.device_model, self.size, parameters, len(state.groups),
+                                  self.label)
         first = state.id_counter
         self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)], dtype=simulator.ID)
         for cell in self.all_cells:

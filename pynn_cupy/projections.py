@@ -11,6 +11,7 @@ from pyNN.standardmodels.base import check_weights
 
 from . import connect, simulator
 from .standardmodels.synapses import StaticSynapse
+from .timegrid import delay_steps
 
 RINGS = {"excitatory": "ring_exc", "inhibitory": "ring_inh"}
 
@@ -35,9 +36,29 @@ def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
     return [root._group], np.zeros(cells.size, dtype=np.int64), np.asarray(local, dtype=np.int64)
 
 
-def delay_steps(delays: np.ndarray, dt: float) -> np.ndarray:
-    """Delays on the time grid, rounding halves up as NEST does."""
-    return np.floor(np.asarray(delays, dtype=float) / dt + 0.5 + 1e-9).astype(np.int64)
+def as_stored(values, real) -> np.ndarray:
+    """The values the device holds in precision `real`, as float64: in float32, each as the shortest decimal
+    that rounds to the stored number (as numpy prints it), so a weight given as 0.015 reads back as 0.015 and
+    one given as 0.123456789 as 0.12345679, the float32 that acts."""
+    values = np.asarray(values, dtype=np.float64)
+    if np.dtype(real) == np.float64:
+        return values.copy()
+    stored = values.astype(real)
+    out = stored.astype(np.float64)
+    pending = np.isfinite(out) & (out != 0)
+    exponent = np.zeros(out.shape, dtype=np.int64)
+    exponent[pending] = np.floor(np.log10(np.abs(out[pending])))
+    for digits in range(1, 10):   # 9 significant digits always round-trip a float32
+        where = np.flatnonzero(pending)
+        shift = digits - 1 - exponent[where]
+        scale = 10.0 ** np.minimum(np.abs(shift), 22)   # powers of ten up to 1e22 are exact doubles
+        x = out[where]
+        candidate = np.where(shift >= 0, np.round(x * scale) / scale, np.round(x / scale) * scale)
+        good = (np.abs(shift) <= 22) & (candidate.astype(real) == stored[where])
+        out[where[good]] = candidate[good]
+        pending[where[good]] = False
+    out[pending] = stored[pending].astype(str).astype(np.float64)   # the rare rest, by numpy's own repr
+    return out
 
 
 class Connection(common.Connection):
@@ -124,6 +145,10 @@ class Projection(common.Projection):
     def _check(self, values: dict) -> None:
         state = simulator.state
         if "weight" in values and values["weight"].size:
+            bad = ~np.isfinite(values["weight"])
+            if bad.any():
+                raise errors.InvalidWeightError("%s: weights must be finite, got %s"
+                                                % (self.label, values["weight"][bad][0]))
             check_weights(values["weight"], self)
         if "delay" in values and values["delay"].size:
             delays = values["delay"]
@@ -145,8 +170,12 @@ class Projection(common.Projection):
         pre, post = values.pop("_pre", None), values.pop("_post", None)
         if check:
             self._check(values)
-        if "delay" in values:
-            values["delay"] = delay_steps(values["delay"], simulator.state.dt) * simulator.state.dt
+        state = simulator.state
+        for name in values:   # kept as the device holds them: delays on the grid, the rest in its precision
+            if name == "delay":
+                values[name] = state.time_of(delay_steps(values[name], state.dt))
+            else:
+                values[name] = as_stored(values[name], state.real)
         if replace:
             self._pre, self._post = pre, post
             self._values = values
@@ -291,7 +320,7 @@ class DeviceProjection:
         launches = []
         lanes = state.backend.lanes_per_row
         for block in self.blocks:
-            spike_ids, spike_count, capacity = block["pre"].spike_list()
+            spike_ids, spike_count, capacity, _ = block["pre"].spike_list()
             grid, block_size = state.launch_config(spike_ids.size * lanes)
             launches.append((kernel, grid, block_size,
                              (state._clock, np.int32(state._ring_slots), spike_ids, spike_count, capacity,

@@ -6,6 +6,7 @@ import numpy as np
 from pyNN import errors as pynn_errors, recording
 
 from . import exceptions as errors, simulator
+from .timegrid import grid_steps
 
 SPIKE_BUFFER_ENTRIES = 1 << 22   # recorded spikes a population holds on the device per chunk
 SAMPLE_BUFFER_ENTRIES = 1 << 24  # recorded values of one variable held on the device per chunk
@@ -26,6 +27,18 @@ class Recorder(recording.Recorder):
         if variable.name != "spikes" and variable.name not in self.population.celltype.device_model.recordables:
             raise pynn_errors.RecordingError(variable.name, self.population.celltype)
         self._simulator.state.invalidate()
+
+    def record(self, variables, ids, sampling_interval=None, locations=None):
+        """PyNN's record, with the sampling interval checked and put on the grid first: a whole number of
+        steps (at the tic level: 0.2000004 ms at dt 0.1 is 0.2 ms), at least one, as NEST's multimeter."""
+        if sampling_interval is not None:
+            state = self._simulator.state
+            steps = int(grid_steps(sampling_interval, state.dt, "sampling_interval"))
+            if steps < 1:
+                raise pynn_errors.InvalidParameterValueError(
+                    "sampling_interval = %r ms is shorter than the time step (%g ms)" % (sampling_interval, state.dt))
+            sampling_interval = float(state.time_of(steps))
+        super().record(variables, ids, sampling_interval, locations)
 
     def _reset(self):
         self._simulator.state.invalidate()
@@ -83,27 +96,30 @@ class Recorder(recording.Recorder):
 
     # -- device side ------------------------------------------------------------------------------
     def _interval_steps(self) -> int:
-        return max(1, self._simulator.state.steps(self.sampling_interval))
+        return int(grid_steps(self.sampling_interval, self._simulator.state.dt, "sampling_interval"))
 
     def _max_chunk_steps(self) -> int:
         return self._device.get("chunk_steps", simulator.MAX_CHUNK_STEPS)
 
     def _spike_launches(self) -> list:
+        """The launch storing recorded spikes. The buffer holds a chunk of steps at the most spikes the
+        recorded cells can emit per step (sources: their spike list's capacity), so it cannot overflow."""
         state = self._simulator.state
         index = self._indices("spikes")
         self._device.pop("spikes", None)
         if index.size == 0:
             return []
         group = self.population._group
-        chunk = max(1, min(simulator.MAX_CHUNK_STEPS, SPIKE_BUFFER_ENTRIES // index.size))
-        capacity = chunk * index.size
+        per_step = group.max_spikes_per_step(index.size)
+        chunk = max(1, min(simulator.MAX_CHUNK_STEPS, SPIKE_BUFFER_ENTRIES // per_step))
+        capacity = chunk * per_step
         mask = np.zeros(group.size, dtype=np.uint8)
         mask[index] = 1
         buffers = {"mask": state.device_array(mask), "ids": state.zeros(capacity, np.int32),
                    "steps": state.zeros(capacity, np.int32), "stored": state.zeros(1, np.int32)}
         self._device["spikes"] = buffers
         self._device["chunk_steps"] = min(self._max_chunk_steps(), chunk)
-        spike_ids, spike_count, spike_capacity = group.spike_list()
+        spike_ids, spike_count, spike_capacity, _ = group.spike_list()
         grid, block = state.launch_config(spike_ids.size)
         return [(state.backend.kernel("record_spikes"), grid, block,
                  (state._clock, spike_ids, spike_count, spike_capacity, buffers["mask"], np.int32(capacity),
@@ -175,3 +191,77 @@ class Recorder(recording.Recorder):
             self._sample_chunks.setdefault(name, []).append(
                 (index, values.astype(np.float64)[index][np.newaxis, :]))
         self._next_sample += self._interval_steps()
+
+    # -- PyNN 0.13 fix: the segments closed by reset() --------------------------------------------
+    def get(self, variables, gather=False, filter_ids=None, clear=False, annotations=None, locations=None):
+        """PyNN's Recorder.get, except that the segments cached by reset() come back as new copies, filtered
+        by `variables` and `filter_ids` as the current segment is.
+
+        PyNN 0.13's get() passes the cached segments through filter_by_variables
+        (pyNN/recording/__init__.py), which compares signal names (str) with Variable tuples, so that
+        get_data(variables=[...]) dropped every analog signal of those segments; whose shallow copy shares
+        neo's child lists, so that the filtering emptied the cache itself for every later call; it ignored
+        filter_ids (a PopulationView got all of its parent's cells) and handed out the cached objects, which
+        Assembly.get_data merges into and renumbers (channel_index += offset) in place.
+        pyNN.cupy is one process (state.num_processes == 1): there is nothing to gather."""
+        import neo
+        wanted = "all" if variables == "all" else self._localize_variables(variables, locations)
+        data = neo.Block(name=self.population.label, description=self.population.describe())
+        data.segments = [self._cached_copy(segment, wanted, filter_ids) for segment in self.cache]
+        if self._simulator.state.running:   # reset() has not been called: the current segment is not cached
+            data.segments.append(self._get_current_segment(filter_ids=filter_ids, variables=wanted, clear=clear))
+        # PyNN builds a segment's signals from a set of Variables, in an order that follows PYTHONHASHSEED:
+        # give them the order asked for, or else the order of the record() calls.
+        order = [v.name for v in (self.recorded if wanted == "all" else wanted)]
+        rank = {name: order.index(name) for name in order}
+        for segment in data.segments:
+            segment.analogsignals = sorted(segment.analogsignals, key=lambda s: rank.get(s.name, len(rank)))
+            segment.block = data
+        data.rec_datetime = data.segments[0].rec_datetime
+        data.annotate(**self.metadata)
+        if annotations:
+            data.annotate(**annotations)
+        if clear:
+            self.clear()
+        return data
+
+    def store_to_cache(self, annotations=None):
+        """PyNN's, except that the segment is kept whenever time has advanced since recording (re)started:
+        PyNN 0.13 drops it whenever get(clear=True) was called since the last reset() (its clear_flag),
+        losing what was recorded between that get() and reset()."""
+        if self._simulator.state.t > float(self._recording_start_time):
+            self.clear_flag = False
+        super().store_to_cache(annotations)
+
+    @staticmethod
+    def _cached_copy(segment, variables, filter_ids):
+        """A new Segment with copies of the cached segment's spike trains and signals, restricted to
+        `variables` ("all" or Variable tuples) and to the cells `filter_ids` (None: all)."""
+        import neo
+        names = None if variables == "all" else {
+            v.name if v.location is None else "%s.%s" % (v.label, v.name) for v in variables}
+        ids = None if filter_ids is None else np.asarray([int(i) for i in filter_ids], dtype=np.int64)
+        copy = neo.Segment(name=segment.name, description=segment.description,
+                           rec_datetime=segment.rec_datetime, **segment.annotations)
+        if names is None or "spikes" in names:
+            wanted = None if ids is None else set(ids.tolist())
+            copy.spiketrains = [train.copy() for train in segment.spiketrains
+                                if wanted is None or int(train.annotations["channel_id"]) in wanted]
+        for kind in ("analogsignals", "irregularlysampledsignals"):
+            signals = []
+            for signal in getattr(segment, kind):
+                if names is not None and signal.name not in names:
+                    continue
+                channel_ids = np.asarray(signal.annotations.get("channel_ids", []))
+                columns = np.arange(signal.shape[1])
+                if ids is not None and channel_ids.size == signal.shape[1]:   # one channel per cell
+                    columns = np.flatnonzero(np.isin(channel_ids, ids))
+                if columns.size == 0:
+                    continue
+                part = signal[:, columns]   # a copy, array annotations (channel_index) sliced with it
+                part.annotations = dict(signal.annotations)
+                if channel_ids.size == signal.shape[1]:
+                    part.annotations["channel_ids"] = channel_ids[columns].copy()
+                signals.append(part)
+            setattr(copy, kind, signals)
+        return copy

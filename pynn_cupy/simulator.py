@@ -13,10 +13,13 @@ from pyNN import common
 from . import exceptions as errors
 from .runtime import get_backend
 from .runtime.sources import check_arguments
+from .timegrid import nearest_steps, tics_per_step
 
 name = "cupy"
 
 MAX_CHUNK_STEPS = 10000   # steps between host synchronizations (fewer when recording buffers need it)
+# Random-number purposes: each (purpose, object) pair has its own Philox stream (cuda/philox.cuh).
+RNG_PURPOSES = {"poisson": 1}
 
 
 class ID(int, common.IDMixin):
@@ -38,6 +41,7 @@ class State(common.control.BaseState):
         self.device = "auto"
         self.precision = "float32"
         self.rng_seed = 0
+        self.trial = 0
         self.threads = 1
         self._backend = None
         self.clear()
@@ -45,13 +49,16 @@ class State(common.control.BaseState):
     # -- configuration -------------------------------------------------------------------------
     def configure(self, dt: float, min_delay, max_delay, device: str, precision: str, rng_seed: int,
                   threads: int = 1) -> None:
-        backend = get_backend(device, precision)  # raises before anything changes
+        tics_per_step(dt)   # everything is checked before anything changes
+        seed = _check_seed(rng_seed)
+        backend = get_backend(device, precision)
         if int(threads) < 1:
             raise errors.InvalidParameterValueError("setup(threads=%r): threads must be at least 1" % threads)
+        self.trial = -1   # clear() resets, which starts trial 0
         self.clear()
         self.threads = int(threads)
         self.dt, self.min_delay, self.max_delay = dt, min_delay, max_delay
-        self.device, self.precision, self.rng_seed = backend.name, precision, int(rng_seed)
+        self.device, self.precision, self.rng_seed = backend.name, precision, seed
         self._backend = backend
 
     @property
@@ -89,7 +96,8 @@ class State(common.control.BaseState):
         return np.round(np.asarray(steps, dtype=np.float64) * self.dt, 12)
 
     def steps(self, time: float) -> int:
-        return int(round(time / self.dt))
+        """A run time in steps (the nearest step; see timegrid.nearest_steps)."""
+        return int(nearest_steps(time, self.dt))
 
     def clear(self) -> None:
         self.recorders = set()
@@ -106,13 +114,15 @@ class State(common.control.BaseState):
         self.reset()
 
     def reset(self) -> None:
-        """Back to t = 0: state variables to their initial values, delay buffers emptied."""
+        """Back to t = 0: state variables to their initial values, delay buffers emptied; a new trial, so
+        random draws differ from the previous trial's."""
         self.step = 0
+        self.trial += 1
         self.running = False
         self.t_start = 0
         self.segment_counter += 1
         if self._clock is not None:
-            self.write(self._clock, 0)
+            self.write(self._clock, [0, self.trial])
         for group in self.groups:
             group.reset()
         for recorder in self.recorders:
@@ -150,7 +160,7 @@ class State(common.control.BaseState):
 
     def _build(self) -> None:
         if self._clock is None:
-            self._clock = self.device_array([self.step], np.int64)
+            self._clock = self.device_array([self.step, self.trial], np.int64)   # read by kernels
         if self._spike_counts is None or self._spike_counts.size < len(self.groups):
             self._spike_counts = self.zeros(max(1, len(self.groups)), np.int32)
         slots = 2
@@ -182,6 +192,10 @@ class State(common.control.BaseState):
             check_arguments(launch_kernel.name, self.precision, args)
         self._plan = self.backend.plan(launches, self.threads)
 
+    def rng_stream(self, purpose: str, index: int) -> np.uint32:
+        """The Philox stream of one object's draws for one purpose (index: the object's number, < 2^24)."""
+        return np.uint32((RNG_PURPOSES[purpose] << 24) | index)
+
     def spike_counter(self, index: int):
         return self._spike_counts[index:index + 1]
 
@@ -203,9 +217,12 @@ class State(common.control.BaseState):
             n_steps -= chunk
             for recorder in self.recorders:
                 recorder._end_chunk()
-            self._check_spike_lists()
+            self._check_events()
         for recorder in self.recorders:
             recorder._end_run()
+        for group in self.groups:
+            group.warn_events()
+        self.backend.synchronize()   # the run is complete on the device when run() returns
 
     def _chunk_steps(self, n_steps: int) -> int:
         chunk = min(n_steps, MAX_CHUNK_STEPS)
@@ -213,9 +230,24 @@ class State(common.control.BaseState):
             chunk = min(chunk, recorder._max_chunk_steps())
         return max(1, chunk)
 
-    def _check_spike_lists(self) -> None:
+    def _check_events(self) -> None:
         for group in self.groups:
-            group.check_overflow()
+            group.check_events()
+
+
+def _check_seed(rng_seed) -> int:
+    """setup(rng_seed=...) as an integer in [0, 2^64); None means 0."""
+    if rng_seed is None:
+        return 0
+    try:
+        seed = int(rng_seed)
+        integral = seed == rng_seed
+    except (TypeError, ValueError, OverflowError):
+        integral = False
+    if not integral or not 0 <= seed < 2 ** 64:
+        raise errors.InvalidParameterValueError(
+            "setup(rng_seed=%r): the seed must be an integer between 0 and 2**64 - 1" % (rng_seed,))
+    return seed
 
 
 state = State()

@@ -9,6 +9,16 @@ from .. import exceptions as errors
 DEVICES = ("auto", "gpu", "cpu")
 PRECISIONS = ("float32", "float64")
 
+THREADS_PER_BLOCK = 256
+# Grids are capped at BLOCKS_PER_SM blocks per streaming multiprocessor: 8 blocks of 256 threads are the 2048
+# resident threads of an SM on sm_80/sm_90, one full wave; kernels grid-stride over anything larger.
+BLOCKS_PER_SM = 8
+
+
+def grid_for(n: int, threads_per_block: int, max_blocks: int) -> int:
+    """Blocks of a grid-stride launch over n items: enough to cover them, at most max_blocks, at least 1."""
+    return max(1, min(max_blocks, -(-int(n) // threads_per_block)))
+
 
 def resolve_device(device: str) -> str:
     if device == "auto":

@@ -1,14 +1,13 @@
 """GPU target: the kernel sources compiled by NVRTC through CuPy's RawModule (memoized per device and
-precision, cached on disk by CuPy), and chunks of steps captured once as a CUDA graph and replayed."""
+precision, cached on disk by CuPy), and chunks of steps captured as CUDA graphs and replayed."""
 from __future__ import annotations
 
+import warnings
 from typing import Sequence
 
 from .. import exceptions as errors
-from . import sources
+from . import BLOCKS_PER_SM, THREADS_PER_BLOCK, grid_for, sources
 
-THREADS_PER_BLOCK = 256
-MAX_BLOCKS = 65535
 STEPS_PER_GRAPH = 50
 
 
@@ -45,40 +44,59 @@ def gpu_available() -> bool:
 
 
 class GpuPlan:
-    """A step's launch list; `run(n)` replays a captured graph of STEPS_PER_GRAPH steps, then the rest."""
+    """A step's launch list run as CUDA graphs: `run(n)` replays the graph of STEPS_PER_GRAPH steps
+    n // STEPS_PER_GRAPH times, then the graph of the n % STEPS_PER_GRAPH remaining steps once. A graph is
+    captured the first time its length is needed and kept (kernels read the step from the device clock, so
+    a graph is valid at any step). If a capture fails, the plan warns and launches step by step from then on;
+    a new plan (the simulator makes one after every structural change) tries again."""
 
     def __init__(self, backend: "GpuBackend", launches: Sequence[tuple]):
         self.backend = backend
         self.launches = list(launches)
-        self._graph = None
-        self._graph_failed = False
+        self.graphs: dict[int, object] = {}   # steps -> captured graph
+        self.capture_failed = False
 
     def _launch_steps(self, n_steps: int) -> None:
         for _ in range(n_steps):
             for kernel, grid, block, args in self.launches:
                 kernel((grid,), (block,), args)
 
-    def _captured_graph(self):
-        if self._graph is None and not self._graph_failed:
-            stream = self.backend.stream
+    def _graph(self, n_steps: int):
+        """The graph of n_steps steps, captured now if new (capture records the launches, it runs nothing);
+        None if capture fails."""
+        if n_steps in self.graphs or self.capture_failed:
+            return self.graphs.get(n_steps)
+        stream = self.backend.stream
+        try:
+            stream.begin_capture()
             try:
-                stream.begin_capture()
-                try:
-                    self._launch_steps(STEPS_PER_GRAPH)
-                finally:
-                    self._graph = stream.end_capture()
-            except Exception:
-                self._graph, self._graph_failed = None, True
-        return self._graph
+                self._launch_steps(n_steps)
+            finally:
+                graph = stream.end_capture()   # the stream leaves capture mode whatever happened
+        except Exception as exc:
+            self.capture_failed = True
+            warnings.warn("pyNN.cupy: capturing a CUDA graph of %d steps failed (%s: %s); this network now "
+                          "launches its kernels step by step" % (n_steps, type(exc).__name__, exc),
+                          errors.SimulationWarning, stacklevel=4)
+            return None
+        self.graphs[n_steps] = graph
+        return graph
+
+    def _replay(self, n_steps: int, times: int) -> None:
+        graph = self._graph(n_steps)
+        for _ in range(times):
+            if graph is None:
+                self._launch_steps(n_steps)
+            else:
+                graph.launch(self.backend.stream)
 
     def run(self, n_steps: int) -> None:
+        graphs, rest = divmod(n_steps, STEPS_PER_GRAPH)
         with self.backend.stream:
-            graph = self._captured_graph() if n_steps >= STEPS_PER_GRAPH else None
-            if graph is not None:
-                for _ in range(n_steps // STEPS_PER_GRAPH):
-                    graph.launch(self.backend.stream)
-                n_steps %= STEPS_PER_GRAPH
-            self._launch_steps(n_steps)
+            if graphs:
+                self._replay(STEPS_PER_GRAPH, graphs)
+            if rest:
+                self._replay(rest, 1)
 
 
 class GpuKernel:
@@ -109,6 +127,8 @@ class GpuBackend:
         except cupy.cuda.compiler.CompileException as exc:
             raise errors.KernelCompilationError("pyNN.cupy: NVRTC failed:\n%s" % exc) from exc
         self._kernels = {}
+        device = cupy.cuda.runtime.getDevice()
+        self.max_blocks = BLOCKS_PER_SM * cupy.cuda.runtime.getDeviceProperties(device)["multiProcessorCount"]
 
     def kernel(self, name: str) -> "GpuKernel":
         if name not in self._kernels:
@@ -118,9 +138,9 @@ class GpuBackend:
     def plan(self, launches: Sequence[tuple], threads: int = 1) -> GpuPlan:
         return GpuPlan(self, launches)
 
-    @staticmethod
-    def launch_config(n: int, threads: int = 1) -> tuple[int, int]:
-        return max(1, min(MAX_BLOCKS, -(-n // THREADS_PER_BLOCK))), THREADS_PER_BLOCK
+    def launch_config(self, n: int, threads: int = 1) -> tuple[int, int]:
+        """(grid, block) of a launch over n items: sized by n, capped at BLOCKS_PER_SM blocks per SM."""
+        return grid_for(n, THREADS_PER_BLOCK, self.max_blocks), THREADS_PER_BLOCK
 
     # Every copy and fill runs on the backend's stream, in order with the kernels.
     def asarray(self, host):

@@ -17,7 +17,12 @@ from typing import Sequence
 import numpy as np
 
 from .. import exceptions as errors
-from . import sources
+from . import BLOCKS_PER_SM, THREADS_PER_BLOCK, grid_for, sources
+
+# In GPU-grid mode (PYNN_CUPY_TWIN_GRID=gpu) the twin pretends to be a GPU with this many SMs, so its grids are
+# capped at BLOCKS_PER_SM * TWIN_GRID_SMS blocks (2048 threads) as the GPU's are at its SM count: a launch over
+# more than a couple of thousand items takes the grid-stride path, which small test networks thus exercise.
+TWIN_GRID_SMS = 1
 
 _LAUNCHER = ctypes.CFUNCTYPE(None, ctypes.c_uint, ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p))
 
@@ -173,6 +178,11 @@ def build_library(precision: str) -> Path:
     return target
 
 
+def gpu_grid_mode() -> bool:
+    """Whether the twin walks the CUDA grid (PYNN_CUPY_TWIN_GRID=gpu) rather than chunked loops."""
+    return os.environ.get("PYNN_CUPY_TWIN_GRID") == "gpu"
+
+
 class TwinKernel:
     def __init__(self, name: str, launcher: int):
         self.name = name
@@ -185,6 +195,7 @@ class TwinPlan:
     def __init__(self, library: ctypes.CDLL, launches: Sequence[tuple], threads: int = 1):
         self._library = library
         self._threads = threads
+        self._chunked = not gpu_grid_mode()   # read once, as the launch grids were
         self._keep = []
         self._launches = (_TwinLaunch * max(1, len(launches)))()
         self._count = len(launches)
@@ -209,9 +220,14 @@ class TwinPlan:
         self._keep.append(holder)
         return holder
 
+    @property
+    def grids(self) -> list[tuple[int, int]]:
+        """(grid, block) of each launch."""
+        return [(launch.grid, launch.block) for launch in self._launches[:self._count]]
+
     def run(self, n_steps: int) -> None:
-        chunked = os.environ.get("PYNN_CUPY_TWIN_GRID") != "gpu"
-        self._library.twin_run(self._launches, self._count, ctypes.c_longlong(n_steps), self._threads, int(chunked))
+        self._library.twin_run(self._launches, self._count, ctypes.c_longlong(n_steps), self._threads,
+                               int(self._chunked))
 
 
 class TwinBackend:
@@ -247,9 +263,10 @@ class TwinBackend:
     @staticmethod
     def launch_config(n: int, threads: int = 1) -> tuple[int, int]:
         """The grid of a launch: unused by the default (chunked) twin, where each host thread takes a
-        contiguous part of every loop; PYNN_CUPY_TWIN_GRID=gpu walks the GPU's grid instead."""
-        if os.environ.get("PYNN_CUPY_TWIN_GRID") == "gpu":
-            return max(1, -(-n // 256)), 256
+        contiguous part of every loop; PYNN_CUPY_TWIN_GRID=gpu walks a GPU's grid instead, capped as on a
+        GPU of TWIN_GRID_SMS SMs."""
+        if gpu_grid_mode():
+            return grid_for(n, THREADS_PER_BLOCK, BLOCKS_PER_SM * TWIN_GRID_SMS), THREADS_PER_BLOCK
         return 1, 1
 
     @staticmethod

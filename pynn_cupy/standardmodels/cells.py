@@ -8,7 +8,10 @@ from pyNN import errors
 from pyNN.parameters import Sequence
 from pyNN.standardmodels import build_translations, cells
 
+from ..timegrid import duration_steps, grid_steps, spike_stamp_steps
+
 REAL, INT = "real", "int"
+MAX_MEAN_COUNT = 500   # spikes per step and source: the Poisson draw by inverse transform stays exact below it
 
 
 def _identity(*names):
@@ -34,6 +37,13 @@ def _check_reset(parameters: dict) -> None:
         raise errors.InvalidParameterValueError(
             "v_reset must be below v_thresh, got v_reset=%s, v_thresh=%s"
             % (np.asarray(parameters["v_reset"]), np.asarray(parameters["v_thresh"])))
+
+
+def _refractory_steps(parameters: dict, dt: float) -> np.ndarray:
+    steps = duration_steps(parameters["tau_refrac"], dt, "tau_refrac")
+    if (steps > np.iinfo(np.int32).max).any():
+        raise errors.InvalidParameterValueError("tau_refrac must be finite, got %s" % parameters["tau_refrac"])
+    return steps.astype(np.int32)
 
 
 def _relaxation_integral(x):
@@ -71,9 +81,16 @@ class DeviceModel:
     state: dict = {}
     recordables: dict = {}  # PyNN variable -> state array
     scalars: tuple = ()     # names of per-run scalars passed after (clock, n, L)
+    # int32 event counters the kernel increments (last arguments) -> what an event means; the host warns
+    counters: dict = {}
 
-    def spike_capacity(self, size: int) -> int:
+    def spike_capacity(self, size: int, coefficients: dict) -> int:
+        """The most spikes the population can emit in one step (a neuron spikes at most once a step)."""
         return size
+
+    def max_spikes_per_step(self, n_cells: int, capacity: int) -> int:
+        """The most spikes `n_cells` of the population can emit in one step."""
+        return min(n_cells, capacity)
 
     def coefficients(self, p: dict, dt: float) -> dict:
         """Per-neuron kernel coefficients from the parameters (validating them), in kernel argument order."""
@@ -81,15 +98,15 @@ class DeviceModel:
 
     def kernel_args(self, group) -> tuple:
         """Arguments of a neuron kernel: (clock, n, ring slots, scalars..., state..., coefficients...,
-        ring_exc, ring_inh, i_stim, spike_ids, spike_count)."""
+        ring_exc, ring_inh, i_stim, spike list..., counters...)."""
         sim, device = group.sim, group.device
-        spike_ids, spike_count, _ = group.spike_list()
         scalars = {"dt": sim.real(sim.dt)}
         return ((sim._clock, np.int32(group.size), np.int32(group.slots))
                 + tuple(scalars[name] for name in self.scalars)
                 + tuple(device[name] for name in self.state)
                 + tuple(device[name] for name in group.coefficients)
-                + (device["ring_exc"], device["ring_inh"], device["i_stim"], spike_ids, spike_count))
+                + (device["ring_exc"], device["ring_inh"], device["i_stim"]) + group.spike_list()
+                + tuple(device[name] for name in self.counters))
 
 
 class IafPscExp(DeviceModel):
@@ -105,7 +122,7 @@ class IafPscExp(DeviceModel):
         p_v_inh, _ = current_propagators(p["tau_syn_I"], p["tau_m"], p["cm"], dt)
         return {
             "e_l": p["v_rest"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"], "i_offset": p["i_offset"],
-            "refractory_steps": np.rint(p["tau_refrac"] / dt).astype(np.int32),
+            "refractory_steps": _refractory_steps(p, dt),
             "p_vv": np.exp(-dt / p["tau_m"]), "p_v_exc": p_v_exc, "p_v_inh": p_v_inh,
             "p_v_i": -p["tau_m"] / p["cm"] * np.expm1(-dt / p["tau_m"]),
             "p_exc": np.exp(-dt / p["tau_syn_E"]), "p_inh": np.exp(-dt / p["tau_syn_I"]),
@@ -126,7 +143,7 @@ class IafPscAlpha(DeviceModel):
         p_exc, p_inh = np.exp(-dt / p["tau_syn_E"]), np.exp(-dt / p["tau_syn_I"])
         return {
             "e_l": p["v_rest"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"], "i_offset": p["i_offset"],
-            "refractory_steps": np.rint(p["tau_refrac"] / dt).astype(np.int32),
+            "refractory_steps": _refractory_steps(p, dt),
             "p_vv": np.exp(-dt / p["tau_m"]),
             "p_v_di_exc": p_v_di_exc, "p_v_i_exc": p_v_i_exc, "p_v_di_inh": p_v_di_inh, "p_v_i_inh": p_v_i_inh,
             "p_v_i": -p["tau_m"] / p["cm"] * np.expm1(-dt / p["tau_m"]),
@@ -137,6 +154,8 @@ class IafPscAlpha(DeviceModel):
 
 class IafCond(DeviceModel):
     scalars = ("dt",)
+    counters = {"stiff_steps": "neuron-steps too stiff for RK4 sub-steps were integrated by the exponential "
+                               "midpoint rule (a conductance of the order of 100 uS/nF or more)"}
 
     def coefficients(self, p, dt):
         _check(p, positive=("tau_m", "cm", "tau_syn_E", "tau_syn_I"), non_negative=("tau_refrac",))
@@ -145,7 +164,7 @@ class IafCond(DeviceModel):
             "inv_c_m": 1.0 / p["cm"], "g_leak": p["cm"] / p["tau_m"], "e_l": p["v_rest"], "e_exc": p["e_rev_E"],
             "e_inh": p["e_rev_I"], "rate_exc": 1.0 / p["tau_syn_E"], "rate_inh": 1.0 / p["tau_syn_I"],
             "i_offset": p["i_offset"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"],
-            "refractory_steps": np.rint(p["tau_refrac"] / dt).astype(np.int32),
+            "refractory_steps": _refractory_steps(p, dt),
             "decay_exc": np.exp(-dt / p["tau_syn_E"]), "decay_inh": np.exp(-dt / p["tau_syn_I"]),
             "decay_exc_half": np.exp(-0.5 * dt / p["tau_syn_E"]), "decay_inh_half": np.exp(-0.5 * dt / p["tau_syn_I"]),
         }
@@ -186,35 +205,52 @@ class SpikeArraySource(DeviceModel):
                     "spike_times must be sorted in increasing order, got %s" % train[:10])
         offsets = np.concatenate([[0], np.cumsum([train.size for train in trains])]).astype(np.int64)
         flat = np.concatenate(trains) if trains else np.zeros(0)
-        emit_step = (np.ceil(flat / dt - 1e-6) - 1).astype(np.int64)   # off-grid times round up, as NEST
+        emit_step = spike_stamp_steps(flat, dt) - 1   # off-grid times round up, as NEST
         return {"offsets": offsets, "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}
 
+    def spike_capacity(self, size, coefficients):
+        """The most spikes given for any one step (several per neuron where times share a step)."""
+        emit_step = coefficients["emit_step"]
+        return int(np.unique(emit_step, return_counts=True)[1].max()) if emit_step.size else 1
+
+    def max_spikes_per_step(self, n_cells, capacity):
+        return capacity
+
     def kernel_args(self, group):
-        spike_ids, spike_count, _ = group.spike_list()
         device = group.device
-        return (group.sim._clock, np.int32(group.size), device["offsets"], device["emit_step"], device["cursor"],
-                spike_ids, spike_count)
+        return (group.sim._clock, np.int32(group.size), device["offsets"], device["emit_step"], device["cursor"]
+                ) + group.spike_list()
 
 
 class PoissonSource(DeviceModel):
     kernel = "spike_source_poisson_update"
     is_source = True
 
-    def spike_capacity(self, size):
-        return 4 * size + 64
+    def spike_capacity(self, size, coefficients):
+        """The population's count in a step is Poisson with mean M = sum of rate * dt: M + 10 sqrt(M) + 16
+        is exceeded with probability below 1e-20 per step."""
+        mean = float(np.broadcast_to(coefficients["mean_count"], (size,)).sum())
+        return int(np.ceil(mean + 10 * np.sqrt(mean) + 16))
+
+    def max_spikes_per_step(self, n_cells, capacity):
+        return capacity
 
     def coefficients(self, p, dt):
         _check(p, non_negative=("rate", "start", "duration"))
-        return {"mean_count": np.asarray(p["rate"], dtype=float) * dt / 1000.0,
-                "first_step": np.rint(np.asarray(p["start"], dtype=float) / dt).astype(np.int64),
-                "end_step": np.rint((np.asarray(p["start"], dtype=float) + p["duration"]) / dt).astype(np.int64)}
+        mean_count = np.asarray(p["rate"], dtype=float) * dt / 1000.0
+        if (mean_count > MAX_MEAN_COUNT).any():
+            raise errors.InvalidParameterValueError(
+                "SpikeSourcePoisson rate %g Hz at a time step of %g ms is more than %d spikes per step"
+                % (np.max(p["rate"]), dt, MAX_MEAN_COUNT))
+        return {"mean_count": mean_count,
+                "first_step": grid_steps(p["start"], dt, "SpikeSourcePoisson start"),
+                "end_step": grid_steps(np.asarray(p["start"], dtype=float) + p["duration"], dt,
+                                       "SpikeSourcePoisson start + duration")}
 
     def kernel_args(self, group):
         sim, device = group.sim, group.device
-        spike_ids, spike_count, capacity = group.spike_list()
-        return (sim._clock, np.int32(group.size), np.uint64(sim.rng_seed), np.uint32(group.index),
-                device["mean_count"], device["first_step"], device["end_step"], capacity, spike_ids, spike_count,
-                device["dropped"])
+        return (sim._clock, np.int32(group.size), np.uint64(sim.rng_seed), sim.rng_stream("poisson", group.index),
+                device["mean_count"], device["first_step"], device["end_step"]) + group.spike_list()
 
 
 _LIF = ("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset", "tau_syn_E", "tau_syn_I")

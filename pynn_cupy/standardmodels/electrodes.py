@@ -7,7 +7,9 @@ from pyNN import common
 from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import build_translations, electrodes
 
+from ..exceptions import InjectionError
 from ..simulator import state
+from ..timegrid import grid_steps
 
 
 def _targets_by_group(cells) -> list:
@@ -30,6 +32,7 @@ class CurrentSource:
     def __init__(self, **parameters):
         object.__setattr__(self, "_native", {})
         object.__setattr__(self, "_targets", [])
+        object.__setattr__(self, "_steps", {})
         super().__init__(**parameters)
         space = ParameterSpace(self.default_parameters, self.get_schema(), shape=(1,))
         space.update(**parameters)
@@ -39,14 +42,21 @@ class CurrentSource:
     def inject_into(self, cells):
         for group, indices in _targets_by_group(cells):
             if group.model.is_source:
-                raise TypeError("Can't inject current into a spike source.")
+                raise InjectionError("Can't inject current into a spike source (%s)."
+                                     % type(group.model).__name__)
             self._targets.append((group, state.device_array(np.unique(indices), np.int32)))
         state.invalidate()
 
     def set_native_parameters(self, parameters):
         parameters.evaluate(simplify=True)
-        self._native.update({name: float(value) for name, value in parameters.items()})
+        new = dict(self._native, **{name: float(value) for name, value in parameters.items()})
+        self._steps = self._grid(new)   # validates before anything changes
+        self._native.update(new)
         state.invalidate()
+
+    def _grid(self, native: dict) -> dict:
+        """The parameters that are times, in steps; raises InvalidParameterValueError off the grid."""
+        return {}
 
     def get_native_parameters(self):
         return ParameterSpace(dict(self._native))
@@ -56,9 +66,12 @@ class DCSource(CurrentSource, electrodes.DCSource):
     __doc__ = electrodes.DCSource.__doc__
     translations = build_translations(("amplitude", "amplitude"), ("start", "start"), ("stop", "stop"))
 
+    def _grid(self, native):
+        return {name: int(grid_steps(native[name], state.dt, "DCSource %s" % name)) for name in ("start", "stop")}
+
     def _launches(self) -> list:
         kernel = state.backend.kernel("dc_source_apply")
-        first, end = state.steps(self._native["start"]), state.steps(min(self._native["stop"], 1e15))
+        first, end = self._steps["start"], self._steps["stop"]
         launches = []
         for group, targets in self._targets:
             grid, block = state.launch_config(targets.size)

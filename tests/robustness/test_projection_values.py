@@ -1,0 +1,47 @@
+"""Projection.get returns what the device holds: weights in the simulation's precision (float32 by default,
+each as the shortest decimal of the float32, so 0.015 reads back as 0.015, as PyNN's scenario tests require),
+delays on the time grid as NEST reports them (0.3 ms, not 0.30000000000000004)."""
+import numpy as np
+import pytest
+
+import pyNN.cupy as sim
+
+
+def _projection(precision, weight=0.1, delay=0.3):
+    sim.setup(timestep=0.1, device="cpu", precision=precision)
+    a, b = sim.Population(2, sim.IF_curr_exp()), sim.Population(3, sim.IF_curr_exp())
+    return sim.Projection(a, b, sim.AllToAllConnector(), sim.StaticSynapse(weight=weight, delay=delay))
+
+
+@pytest.mark.parametrize("precision, dtype", [("float32", np.float32), ("float64", np.float64)])
+def test_weights_as_stored(precision, dtype):
+    projection = _projection(precision)
+    expected = 0.1 if dtype is np.float64 else float(str(dtype(0.1)))   # the float32 0.1 reads back as 0.1
+    assert projection.get("weight", format="array").ravel().tolist() == [expected] * 6
+    assert [w for _, _, w in projection.get("weight", format="list")] == [expected] * 6
+    assert projection[0].weight == expected
+    projection.set(weight=sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NumpyRNG(1)))
+    weights = np.array(projection.get("weight", format="list", with_address=False))
+    given = sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NumpyRNG(1)).next(6)
+    assert (weights.astype(dtype) == given.astype(dtype)).all()   # the weights that act
+    assert (weights == given).all() == (dtype is np.float64)      # not the float64 numbers given
+    projection[1].weight = 0.7
+    assert projection[1].weight == 0.7
+
+
+def test_delays_on_the_grid():
+    projection = _projection("float32", delay=0.26)   # 2.6 steps: 3 steps, 0.3 ms
+    assert projection.get("delay", format="list")[0][2] == 0.3
+    projection.set(delay=0.35)                          # 3.5 steps: halves up, 0.4 ms
+    assert set(projection.get("delay", format="array").ravel()) == {0.4}
+
+
+def test_as_stored_gives_the_shortest_decimal_of_the_float32():
+    from pynn_cupy.projections import as_stored
+    values = np.random.default_rng(1).uniform(-1, 1, 20000) * 10.0 ** np.random.default_rng(2).integers(-8, 8, 20000)
+    values = np.concatenate([values, [0.0, 0.015, 2.1, 1e-30, 3e20, 0.123456789123]])
+    stored = as_stored(values, np.float32)
+    shortest = values.astype(np.float32).astype(str).astype(np.float64)   # numpy's shortest round-trip repr
+    assert (stored == shortest).all()
+    assert (stored.astype(np.float32) == values.astype(np.float32)).all()
+    assert (as_stored(values, np.float64) == values).all()

@@ -1,0 +1,119 @@
+"""Per-step spike lists and the buffers that record them: sized from what the parameters allow, checked by
+every writer, overflow reported with the population and the count and never written past the end."""
+import numpy as np
+import pytest
+
+import pyNN.cupy as sim
+from pynn_cupy import recording
+from pynn_cupy.exceptions import SpikeBufferOverflowError
+from pynn_cupy.runtime import get_backend
+from pynn_cupy.standardmodels import cells
+
+
+def _peaks(spike_times, precision="float64", backend=sim):
+    """Peak depolarisation of IF_curr_exp cells, each fed by one SpikeSourceArray cell (1 nA per spike)."""
+    backend.setup(timestep=0.1, min_delay=0.1, **({"device": "cpu", "precision": precision}
+                                                  if backend is sim else {"spike_precision": "on_grid"}))
+    sources = backend.Population(len(spike_times), backend.SpikeSourceArray(spike_times=spike_times))
+    targets = backend.Population(len(spike_times), backend.IF_curr_exp(tau_syn_E=2.0))
+    backend.Projection(sources, targets, backend.OneToOneConnector(), backend.StaticSynapse(weight=1.0, delay=1.0))
+    sources.record("spikes")
+    targets.record("v")
+    backend.run(20.0)
+    segment = sources.get_data().segments[0]
+    v = targets.get_data().segments[0].filter(name="v")[0].magnitude
+    return [np.asarray(st) for st in segment.spiketrains], v.max(axis=0) - v[0]
+
+
+TRAINS = [[5.0], [5.0, 5.0], [5.0, 5.0, 5.0, 5.0], [5.01, 5.05], [5.0, 5.04, 5.1, 9.0]]
+
+
+def test_several_spikes_of_a_source_in_one_step_all_arrive():
+    """Four spikes at 5.0 ms give four times the peak of one (they were lost beyond the first)."""
+    spikes, peaks = _peaks(TRAINS)
+    assert [len(s) for s in spikes] == [1, 2, 4, 2, 4]
+    assert peaks[1] == pytest.approx(2 * peaks[0], rel=1e-12)
+    assert peaks[2] == pytest.approx(4 * peaks[0], rel=1e-12)
+    assert peaks[3] == pytest.approx(2 * peaks[0], rel=1e-12)
+
+
+def test_several_spikes_in_one_step_side_by_side_with_nest():
+    import pyNN.nest as nest_sim
+    spikes, peaks = _peaks(TRAINS)
+    nest_spikes, nest_peaks = _peaks(TRAINS, backend=nest_sim)
+    for ours, theirs in zip(spikes, nest_spikes):
+        np.testing.assert_allclose(ours, theirs, atol=1e-9)
+    np.testing.assert_allclose(peaks, nest_peaks, rtol=1e-9)
+
+
+def test_recording_many_spikes_per_step_does_not_overflow(monkeypatch):
+    """Poisson sources at 1500 Hz with dt 1 ms emit 1.5 spikes per step each: a recording buffer sized for one
+    per cell and step overflowed (1000 sources, 4 s). Here the same at small scale, with a small buffer."""
+    monkeypatch.setattr(recording, "SPIKE_BUFFER_ENTRIES", 1000)
+    sim.setup(timestep=1.0, min_delay=1.0, device="cpu", rng_seed=5)
+    sources = sim.Population(50, sim.SpikeSourcePoisson(rate=1500.0))
+    sources.record("spikes")
+    sim.run(1000.0)
+    counts = np.array(list(sources.get_spike_counts().values()))
+    assert counts.sum() == pytest.approx(50 * 1500, rel=0.02)
+
+
+def test_high_rate_poisson_sources_are_not_truncated():
+    """10 kHz at dt 1 ms: ten spikes per step and source, all delivered and recorded."""
+    sim.setup(timestep=1.0, min_delay=1.0, device="cpu", rng_seed=6)
+    sources = sim.Population(100, sim.SpikeSourcePoisson(rate=10000.0))
+    sources.record("spikes")
+    sim.run(200.0)
+    rate = np.mean(list(sources.get_spike_counts().values())) / 0.2
+    assert rate == pytest.approx(10000.0, rel=0.01)
+
+
+def test_overflow_names_population_and_count_and_is_cleared(monkeypatch):
+    """A spike list made too small on purpose: the run raises naming the population and the count; once the
+    rate is lowered, later runs are clean (the dropped count is cleared after it is reported)."""
+    monkeypatch.setattr(cells.PoissonSource, "spike_capacity", lambda self, size, coefficients: 2)
+    sim.setup(timestep=1.0, min_delay=1.0, device="cpu", rng_seed=7)
+    sources = sim.Population(20, sim.SpikeSourcePoisson(rate=2000.0), label="noisy")
+    with pytest.raises(SpikeBufferOverflowError, match=r"\d+ spikes of population 'noisy'"):
+        sim.run(10.0)
+    sources.set(rate=0.0)
+    sim.run(10.0)
+
+
+def test_record_rate_change_resizes_the_spike_list():
+    """Raising a Poisson rate between runs grows the spike list: every spike is still recorded."""
+    sim.setup(timestep=1.0, min_delay=1.0, device="cpu", rng_seed=8)
+    sources = sim.Population(20, sim.SpikeSourcePoisson(rate=10.0))
+    sources.record("spikes")
+    sim.run(100.0)
+    sources.set(rate=20000.0)
+    sim.run(100.0)
+    count = sum(sources.get_spike_counts().values())
+    assert count == pytest.approx(20 * (1.0 + 2000.0), rel=0.02)
+
+
+@pytest.mark.parametrize("kernel", ["spike_source_array_update", "iaf_psc_exp_update"])
+def test_kernels_never_write_past_the_spike_list(kernel):
+    """Run one step of a spike-emitting kernel with a spike list of capacity 3 inside a larger array: the
+    entries past the capacity keep their guard value and the excess is counted in `dropped`."""
+    backend = get_backend("cpu", "float64")
+    n, capacity = 10, 3
+    clock = np.array([4, 0], dtype=np.int64)
+    ids = np.full(capacity + 5, -7, dtype=np.int32)
+    count, dropped = np.zeros(1, np.int32), np.zeros(1, np.int32)
+    spike_list = (ids, count, np.int32(capacity), dropped)
+    if kernel == "spike_source_array_update":   # every cell emits twice in step 4
+        args = (clock, np.int32(n), np.arange(0, 2 * n + 1, 2, dtype=np.int64),
+                np.full(2 * n, 4, dtype=np.int64), np.arange(0, 2 * n, 2, dtype=np.int64)) + spike_list
+        expected = 2 * n
+    else:   # every cell above threshold
+        f = lambda value: np.full(n, value, dtype=np.float64)   # noqa: E731
+        state = (f(0.0), f(0.0), f(0.0), np.zeros(n, np.int32))
+        coefficients = (f(-65.0), f(-50.0), f(-70.0), f(0.0), np.zeros(n, np.int32)) + tuple(f(0.5) for _ in range(6))
+        args = ((clock, np.int32(n), np.int32(2)) + state + coefficients
+                + (np.zeros(2 * n), np.zeros(2 * n), f(0.0)) + spike_list)
+        expected = n
+    backend.plan([(backend.kernel(kernel), 1, 1, args)]).run(1)
+    assert ids[capacity:].tolist() == [-7] * 5
+    assert ((0 <= ids[:capacity]) & (ids[:capacity] < n)).all()
+    assert count[0] == expected and dropped[0] == expected - capacity
