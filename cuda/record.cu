@@ -6,7 +6,7 @@
 // including those beyond `capacity` (the host checks and reports overflow).
 KERNEL void record_spikes(
     const long long* clock, const int* spike_ids, const int* spike_count, int spike_capacity,
-    const unsigned char* recorded, int capacity, int* out_id, int* out_step, int* stored)
+    const unsigned char* recorded, int capacity, int* out_id, long long* out_step, int* stored)
 {
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
     GRID_STRIDE(k, count) {
@@ -15,7 +15,7 @@ KERNEL void record_spikes(
         const int slot = atomicAdd(stored, 1);
         if (slot < capacity) {
             out_id[slot] = id;
-            out_step[slot] = (int)clock[0];
+            out_step[slot] = clock[0];
         }
     }
 }

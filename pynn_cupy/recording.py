@@ -116,7 +116,7 @@ class Recorder(recording.Recorder):
         mask = np.zeros(group.size, dtype=np.uint8)
         mask[index] = 1
         buffers = {"mask": state.device_array(mask), "ids": state.zeros(capacity, np.int32),
-                   "steps": state.zeros(capacity, np.int32), "stored": state.zeros(1, np.int32)}
+                   "steps": state.zeros(capacity, np.int64), "stored": state.zeros(1, np.int32)}
         self._device["spikes"] = buffers
         self._device["chunk_steps"] = min(self._max_chunk_steps(), chunk)
         spike_ids, spike_count, spike_capacity, _ = group.spike_list()
