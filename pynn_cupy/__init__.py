@@ -5,6 +5,7 @@ through CuPy, or, compiled by the host C++ compiler, on the CPU (the "CPU twin")
 from pyNN import errors, random, space                                  # noqa: F401
 from pyNN.connectors import *                                           # noqa: F401,F403
 from pyNN.network import Network                                        # noqa: F401
+from pyNN.parameters import ArrayParameter, ParameterSpace, Sequence    # noqa: F401
 from pyNN.random import NumpyRNG, GSLRNG, RandomDistribution            # noqa: F401
 from pyNN.recording import *                                            # noqa: F401,F403
 from pyNN.space import Space                                            # noqa: F401
@@ -20,7 +21,7 @@ from .projections import Projection                                     # noqa: 
 from .native_rng import NativeRNG                                       # noqa: F401
 from .control import (setup, end, run, run_until, run_for, reset, initialize,  # noqa: F401
                       get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank)
-from .procedural_api import create, connect, record, record_v, record_gsyn  # noqa: F401
+from .procedural_api import create, connect, record, record_v, record_gsyn, set  # noqa: F401
 
 
 def list_standard_models():

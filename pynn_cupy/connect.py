@@ -119,9 +119,10 @@ def _from_list(connector, projection):
     table = np.asarray(connector.conn_list, dtype=float)
     if table.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
-    if np.any(table[:, 0] >= projection.pre.size):
+    outside = (table[:, 0] < 0) | (table[:, 0] >= projection.pre.size)
+    if outside.any():
         raise ConnectionError("FromListConnector: presynaptic index %d out of range (population of %d)"
-                              % (table[:, 0].max(), projection.pre.size))
+                              % (table[outside, 0][0], projection.pre.size))
     table = table[np.argsort(table[:, 1], kind="stable")]
     table = table[(table[:, 1] >= 0) & (table[:, 1] < projection.post.size)]
     columns = {name: table[:, k] for k, name in enumerate(connector.column_names, 2)}

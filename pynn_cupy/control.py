@@ -33,7 +33,21 @@ def end(compatible_output=True):
     simulator.state.write_on_end = []
 
 
-run, run_until = common.build_run(simulator)
+_run, _run_until = common.build_run(simulator)
+
+
+def run_until(time_point: float, callbacks=None) -> float:
+    if not time_point >= simulator.state.t - simulator.state.dt / 2:   # NaN too
+        raise InvalidParameterValueError("run_until(%r): the time must be a number, not in the past (now %g ms)"
+                                         % (time_point, simulator.state.t))
+    return _run_until(time_point, callbacks)
+
+
+def run(simtime: float, callbacks=None) -> float:
+    return run_until(simulator.state.t + simtime, callbacks)
+
+
+run.__doc__, run_until.__doc__ = _run.__doc__, _run_until.__doc__
 run_for = run
 reset = common.build_reset(simulator)
 initialize = common.initialize

@@ -14,15 +14,17 @@ class NeuronGroup:
     """One population on the device. Host copies of parameters and initial values are the source of truth
     for what the user set; device arrays hold the live state."""
 
-    def __init__(self, state, model: DeviceModel, size: int, parameters: dict, index: int, label: str = ""):
+    def __init__(self, state, model: DeviceModel, size: int, parameters: dict, index: int, label: str = "",
+                 celltype_name: str = ""):
         self.sim = state
         self.label = label
+        self.celltype_name = celltype_name or type(model).__name__
         self.model = model
         self.size = size
         self.index = index
         self.parameters = parameters          # native (= PyNN) names -> float64 arrays / Sequence arrays
         self.initial_values: dict[str, np.ndarray] = {}
-        self.coefficients = model.coefficients(parameters, state.dt)   # validates before anything is registered
+        self.coefficients = self._coefficients(parameters)   # validates before anything is registered
         self.device: dict = {}
         self._dirty_coefficients = True
         self.slots = 0
@@ -34,12 +36,23 @@ class NeuronGroup:
                for name, value in self.parameters.items()}
         for name, values in updates.items():
             if name not in new:
-                raise pynn_errors.NonExistentParameterError(name, self.model.__class__.__name__)
+                raise pynn_errors.NonExistentParameterError(name, self.celltype_name)
             new[name][mask] = values
-        self.coefficients = self.model.coefficients(new, self.sim.dt)   # validates first
+        self.coefficients = self._coefficients(new)   # validates first
         self.parameters = new
         self._dirty_coefficients = True
         self.sim.invalidate()   # the next run uploads the new coefficients
+
+    def _coefficients(self, parameters: dict) -> dict:
+        """The model's coefficients; a bad value raises InvalidParameterValueError naming the population."""
+        try:
+            for name, value in parameters.items():
+                if isinstance(value, np.ndarray) and value.dtype.kind == "f" and np.isnan(value).any():
+                    raise pynn_errors.InvalidParameterValueError("%s must be a number, got NaN" % name)
+            return self.model.coefficients(parameters, self.sim.dt)
+        except pynn_errors.InvalidParameterValueError as exc:
+            raise pynn_errors.InvalidParameterValueError("population %r (%s): %s" % (
+                self.label, self.celltype_name, exc)) from None
 
     def set_initial_values(self, variable: str, values: np.ndarray, mask) -> None:
         current = self.initial_values.setdefault(variable, np.zeros(self.size))
@@ -129,14 +142,14 @@ class NeuronGroup:
         if dropped:
             raise errors.SpikeBufferOverflowError(
                 "pyNN.cupy: %d spikes of population %r (%s) did not fit its spike list of %d per step"
-                % (dropped, self.label, self.model.__class__.__name__, self.device["spike_ids"].size))
+                % (dropped, self.label, self.celltype_name, self.device["spike_ids"].size))
 
     def warn_events(self) -> None:
         """One SimulationWarning per counter that counted events since the last call (end of a run)."""
         for name, meaning in self.model.counters.items():
             if self._events.get(name):
                 warnings.warn("pyNN.cupy: population %r (%s): %d %s" % (
-                    self.label, self.model.__class__.__name__, self._events[name], meaning), errors.SimulationWarning)
+                    self.label, self.celltype_name, self._events[name], meaning), errors.SimulationWarning)
         self._events = {}
 
     def _take_count(self, name: str) -> int:

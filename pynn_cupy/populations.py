@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import common, errors
+from lazyarray import larray as LazyArray
 from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
@@ -41,9 +42,36 @@ class _ParameterAccess:
     def _group_and_mask(self):
         raise NotImplementedError
 
+    def initialize(self, **initial_values):
+        """PyNN's initialize (scalars, arrays, RandomDistributions, functions of the index), also on views;
+        every value is checked (a state variable of the cell type, one finite number per cell) before any
+        changes."""
+        celltype, checked = self.celltype, {}
+        for variable, value in initial_values.items():
+            if variable not in celltype.default_initial_values:
+                raise errors.NonExistentParameterError(variable, type(celltype).__name__,
+                                                       list(celltype.default_initial_values))
+            try:
+                lazy = LazyArray(value, shape=(self.size,), dtype=float)
+                array = np.asarray(lazy.evaluate(simplify=False), dtype=float)
+            except ValueError as exc:
+                raise errors.InvalidDimensionsError("%s.initialize(%s=...): %s" % (self.label, variable, exc)) from None
+            if not np.isfinite(array).all():
+                raise errors.InvalidParameterValueError("%s.initialize(%s=...): values must be finite, got %s"
+                                                        % (self.label, variable, array[~np.isfinite(array)][:5]))
+            checked[variable] = lazy, array
+        for variable, (lazy, array) in checked.items():
+            self._set_initial_value_array(variable, array)
+            if isinstance(self, Population):
+                self.initial_values[variable] = lazy
+
     def _get_parameters(self, *names):
         group, mask = self._group_and_mask()
         celltype = self.celltype
+        known = set(celltype.get_parameter_names()) | set(celltype.computed_parameters())
+        for name in names:
+            if name not in known:
+                raise errors.NonExistentParameterError(name, type(celltype).__name__, sorted(known))
         if any(name in celltype.computed_parameters() for name in names):
             native_names = celltype.get_native_names()
         else:
@@ -87,6 +115,9 @@ class Population(_ParameterAccess, common.Population):
     def _create_cells(self):
         if not isinstance(self.celltype, StandardCellType) or not hasattr(self.celltype, "device_model"):
             raise errors.InvalidModelError("pyNN.cupy has no device model for %s" % type(self.celltype).__name__)
+        if self.size < 1:
+            raise errors.InvalidDimensionsError("Population %r: the size must be at least 1, got %d"
+                                                % (self.label, self.size))
         state = simulator.state
         parameter_space = self.celltype.native_parameters
         parameter_space.shape = (self.size,)
@@ -95,7 +126,7 @@ class Population(_ParameterAccess, common.Population):
                       for name, value in parameter_space.items()}
         # Validates the parameters before anything is registered.
         self._group = NeuronGroup(state, self.celltype.device_model, self.size, parameters, len(state.groups),
-                                  self.label)
+                                  self.label, type(self.celltype).__name__)
         first = state.id_counter
         self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)], dtype=simulator.ID)
         for cell in self.all_cells:

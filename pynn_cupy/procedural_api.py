@@ -1,4 +1,4 @@
-"""The procedural API: create, connect, record."""
+"""The procedural API: create, connect, set, record."""
 from pyNN import common
 from pyNN.connectors import FixedProbabilityConnector
 
@@ -10,6 +10,7 @@ from .standardmodels.synapses import StaticSynapse
 create = common.build_create(Population)
 connect = common.build_connect(Projection, FixedProbabilityConnector, StaticSynapse)
 record = common.build_record(simulator)
+set = common.set
 
 
 def record_v(source, filename):

@@ -43,7 +43,9 @@ def as_stored(values, real) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if np.dtype(real) == np.float64:
         return values.copy()
-    stored = values.astype(real)
+    with np.errstate(over="ignore"):
+        stored = values.astype(real)
+    stored[np.abs(stored) < np.finfo(real).tiny] = 0   # denormals: zero on the device (flushed), so here
     out = stored.astype(np.float64)
     pending = np.isfinite(out) & (out != 0)
     exponent = np.zeros(out.shape, dtype=np.int64)
@@ -98,6 +100,12 @@ class Projection(common.Projection):
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
                  source=None, receptor_type=None, space=Space(), label=None):
+        targets = postsynaptic_population.populations if isinstance(postsynaptic_population, common.Assembly) \
+            else [postsynaptic_population]
+        for target in targets:
+            if not target.celltype.injectable:
+                raise errors.ConnectionError("Projection onto %r: %s is a spike source, it takes no input"
+                                             % (target.label, type(target.celltype).__name__))
         super().__init__(presynaptic_population, postsynaptic_population, connector, synapse_type, source,
                          receptor_type, space, label)
         state = simulator.state
@@ -145,22 +153,25 @@ class Projection(common.Projection):
     def _check(self, values: dict) -> None:
         state = simulator.state
         if "weight" in values and values["weight"].size:
-            bad = ~np.isfinite(values["weight"])
+            with np.errstate(over="ignore"):
+                bad = ~np.isfinite(values["weight"].astype(state.real))
             if bad.any():
-                raise errors.InvalidWeightError("%s: weights must be finite, got %s"
-                                                % (self.label, values["weight"][bad][0]))
+                raise errors.InvalidWeightError("%s: weights must be finite in %s, got %s"
+                                                % (self.label, state.precision, float(values["weight"][bad][0])))
             check_weights(values["weight"], self)
         if "delay" in values and values["delay"].size:
             delays = values["delay"]
-            steps = delay_steps(delays, state.dt)
+            bad = ~np.isfinite(delays)
+            steps = delay_steps(np.where(bad, 0.0, delays), state.dt)
+            bad |= steps < 1
             max_delay = state.max_delay
-            bad = (steps < 1) | (~np.isfinite(delays))
             if max_delay != "auto":
-                bad |= delays > max_delay + 1e-9 * max(1.0, max_delay)
+                bad |= steps > delay_steps(max_delay, state.dt)
             if bad.any():
                 raise errors.ConnectionError(
-                    "delay %g ms is out of range: delays must be at least the time step (%g ms) and at most "
-                    "max_delay (%s ms)" % (delays[bad][0], state.dt, max_delay))
+                    "%s: delay %g ms is out of range: delays must round to at least one time step (%g ms)%s"
+                    % (self.label, delays[bad][0], state.dt,
+                       "" if max_delay == "auto" else " and at most to max_delay (%g ms)" % max_delay))
             if steps.max() > np.iinfo(np.uint16).max:
                 raise errors.ConnectionError("delay %g ms is longer than 65535 time steps" % delays.max())
 

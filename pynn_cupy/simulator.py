@@ -7,13 +7,16 @@ data come back to the host in bulk.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from pyNN import common
+from pyNN.errors import RoundingWarning
 
 from . import exceptions as errors
 from .runtime import get_backend
 from .runtime.sources import check_arguments
-from .timegrid import nearest_steps, tics_per_step
+from .timegrid import FOREVER, TICS_PER_MS, nearest_steps, tics, tics_per_step
 
 name = "cupy"
 
@@ -96,8 +99,15 @@ class State(common.control.BaseState):
         return np.round(np.asarray(steps, dtype=np.float64) * self.dt, 12)
 
     def steps(self, time: float) -> int:
-        """A run time in steps (the nearest step; see timegrid.nearest_steps)."""
-        return int(nearest_steps(time, self.dt))
+        """A run time in steps: the nearest step (timegrid.nearest_steps), with a RoundingWarning if it is off
+        the grid; InvalidParameterValueError if it is not finite."""
+        if not np.isfinite(time) or time * TICS_PER_MS >= FOREVER:
+            raise errors.InvalidParameterValueError("run until %r ms: the time must be finite" % (time,))
+        steps = int(nearest_steps(time, self.dt))
+        if tics(time) != steps * tics_per_step(self.dt):
+            warnings.warn("run until %g ms: not a multiple of the time step (%g ms), rounded to %g ms"
+                          % (time, self.dt, self.time_of(steps)), RoundingWarning)
+        return steps
 
     def clear(self) -> None:
         self.recorders = set()

@@ -33,7 +33,7 @@ def _finite(ms, what: str) -> tuple[np.ndarray, np.ndarray]:
     ms = np.asarray(ms, dtype=float)
     bad = np.isnan(ms) | (ms < 0)
     if bad.any():
-        raise InvalidParameterValueError("%s must be a time >= 0 ms, got %r" % (what, ms[bad].ravel()[0]))
+        raise InvalidParameterValueError("%s must be a time >= 0 ms, got %s" % (what, float(ms[bad].ravel()[0])))
     infinite = ms > FOREVER / TICS_PER_MS / 1e3
     return np.where(infinite, 0.0, ms), infinite
 
@@ -74,8 +74,8 @@ def grid_steps(ms, dt: float, what: str) -> np.ndarray:
     t = tics(ms)
     off = (t % per_step != 0) & ~infinite
     if off.any():
-        raise InvalidParameterValueError("%s = %r ms is not a multiple of the time step (%g ms)"
-                                         % (what, np.asarray(ms)[off].ravel()[0], dt))
+        raise InvalidParameterValueError("%s = %s ms is not a multiple of the time step (%g ms)"
+                                         % (what, float(np.asarray(ms)[off].ravel()[0]), dt))
     return np.where(infinite, FOREVER, t // per_step)
 
 

@@ -20,12 +20,12 @@ def _identity(*names):
 
 def _check(parameters: dict, positive=(), non_negative=()) -> None:
     for name in positive:
-        bad = np.asarray(parameters[name]) <= 0
+        bad = ~(np.asarray(parameters[name]) > 0)   # NaN too
         if bad.any():
             raise errors.InvalidParameterValueError(
                 "%s must be positive, got %s" % (name, np.asarray(parameters[name])[bad][:5]))
     for name in non_negative:
-        bad = np.asarray(parameters[name]) < 0
+        bad = ~(np.asarray(parameters[name]) >= 0)
         if bad.any():
             raise errors.InvalidParameterValueError(
                 "%s must not be negative, got %s" % (name, np.asarray(parameters[name])[bad][:5]))
@@ -200,12 +200,19 @@ class SpikeArraySource(DeviceModel):
         trains = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
                   for value in np.atleast_1d(p["spike_times"])]
         for train in trains:
+            if not np.isfinite(train).all():
+                raise errors.InvalidParameterValueError("spike_times must be finite, got %s" % train[:10])
             if train.size > 1 and np.any(np.diff(train) < 0):
                 raise errors.InvalidParameterValueError(
                     "spike_times must be sorted in increasing order, got %s" % train[:10])
         offsets = np.concatenate([[0], np.cumsum([train.size for train in trains])]).astype(np.int64)
         flat = np.concatenate(trains) if trains else np.zeros(0)
-        emit_step = spike_stamp_steps(flat, dt) - 1   # off-grid times round up, as NEST
+        stamp = spike_stamp_steps(np.maximum(flat, 0.0), dt)   # off-grid times round up, as NEST
+        if (flat < 0).any() or (stamp < 1).any():
+            raise errors.InvalidParameterValueError(
+                "spike_times must be after 0 ms (as NEST: no step emits a spike at 0), got %g ms"
+                % flat[(flat < 0) | (stamp < 1)][0])
+        emit_step = stamp - 1
         return {"offsets": offsets, "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}
 
     def spike_capacity(self, size, coefficients):

@@ -7,7 +7,7 @@ from pyNN import common
 from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import build_translations, electrodes
 
-from ..exceptions import InjectionError
+from ..exceptions import InjectionError, InvalidParameterValueError
 from ..simulator import state
 from ..timegrid import grid_steps
 
@@ -67,7 +67,13 @@ class DCSource(CurrentSource, electrodes.DCSource):
     translations = build_translations(("amplitude", "amplitude"), ("start", "start"), ("stop", "stop"))
 
     def _grid(self, native):
-        return {name: int(grid_steps(native[name], state.dt, "DCSource %s" % name)) for name in ("start", "stop")}
+        if not np.isfinite(native["amplitude"]):
+            raise InvalidParameterValueError("DCSource amplitude must be finite, got %g nA" % native["amplitude"])
+        steps = {name: int(grid_steps(native[name], state.dt, "DCSource %s" % name)) for name in ("start", "stop")}
+        if steps["stop"] < steps["start"]:   # as NEST: "stop >= start required"
+            raise InvalidParameterValueError("DCSource stop (%g ms) must not be before start (%g ms)"
+                                             % (native["stop"], native["start"]))
+        return steps
 
     def _launches(self) -> list:
         kernel = state.backend.kernel("dc_source_apply")

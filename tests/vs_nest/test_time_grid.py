@@ -29,7 +29,7 @@ import re
 
 import numpy as np
 import pytest
-from pyNN.errors import InvalidParameterValueError
+from pyNN.errors import InvalidParameterValueError, RoundingWarning
 
 from helpers import CANDIDATE, REFERENCE, simulate
 
@@ -526,13 +526,15 @@ def test_run_time_off_grid(cupy_sim):
     run(dt * k), run(t_stop - t)); the end of a run places no event, since every event time (delays, spike
     times, device start/stop, sampling) is converted by its own rule above, so rounding it cannot change
     a result, while refusing it would stop such scripts. What must hold is that the clock and the samples
-    stay on the grid, and that a run ends within half a step of the time asked for."""
+    stay on the grid, that a run ends within half a step of the time asked for, and that the rounding is
+    reported (pyNN.errors.RoundingWarning)."""
     sim = cupy_sim(0.1)
     cell = sim.Population(1, sim.IF_curr_exp(i_offset=0.5))
     cell.record("v")
     previous = 0.0
     for _ in range(3):
-        sim.run(0.25)
+        with pytest.warns(RoundingWarning, match="not a multiple of the time step"):
+            sim.run(0.25)
         t = sim.get_current_time()
         assert abs(t / 0.1 - round(t / 0.1)) < 1e-9, f"clock off the grid: t = {t!r}"
         assert abs(t - previous - 0.25) <= 0.05 + 1e-9, f"run(0.25) from {previous} ends at {t}"
