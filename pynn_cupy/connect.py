@@ -14,6 +14,7 @@ from pyNN.connectors import (AllToAllConnector, FixedNumberPostConnector, FixedN
                              FixedProbabilityConnector, FixedTotalNumberConnector, FromListConnector,
                              OneToOneConnector)
 from pyNN.errors import ConnectionError, InvalidDimensionsError, InvalidParameterValueError
+from pyNN.common import Assembly
 from pyNN.random import RandomDistribution
 
 DRAW_BLOCK = 1 << 22   # uniform numbers drawn at a time (bounds the memory of a connectivity draw)
@@ -149,8 +150,10 @@ def synapse_values(projection, pre, post, given=()):
             continue
         base = lazy.base_value
         if callable(base) and not isinstance(base, RandomDistribution) and not lazy.operations:
-            # a function of distance (or of indices): evaluate PyNN's map of it, when it is not too large
-            if projection.pre.size * projection.post.size > MAX_MAP_ENTRIES:
+            # a function of distance (or of indices): evaluate PyNN's map of it, when it is not too large and
+            # both sides are populations or views (PyNN's whole map does not handle an Assembly's positions)
+            if projection.pre.size * projection.post.size > MAX_MAP_ENTRIES or \
+                    isinstance(projection.pre, Assembly) or isinstance(projection.post, Assembly):
                 return None
             if len(pre) == 0:
                 values[name] = np.zeros(0)

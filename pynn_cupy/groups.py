@@ -146,10 +146,12 @@ class NeuronGroup:
 
     def warn_events(self) -> None:
         """One SimulationWarning per counter that counted events since the last call (end of a run)."""
+        context = self.model.counter_context(self.sim.dt)
         for name, meaning in self.model.counters.items():
             if self._events.get(name):
                 warnings.warn("pyNN.cupy: population %r (%s): %d %s" % (
-                    self.label, self.celltype_name, self._events[name], meaning), errors.SimulationWarning)
+                    self.label, self.celltype_name, self._events[name], meaning.format(**context)),
+                    errors.SimulationWarning)
         self._events = {}
 
     def _take_count(self, name: str) -> int:

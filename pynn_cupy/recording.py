@@ -217,7 +217,8 @@ class Recorder(recording.Recorder):
         for segment in data.segments:
             segment.analogsignals = sorted(segment.analogsignals, key=lambda s: rank.get(s.name, len(rank)))
             segment.block = data
-        data.rec_datetime = data.segments[0].rec_datetime
+        if data.segments:   # none before the first run
+            data.rec_datetime = data.segments[0].rec_datetime
         data.annotate(**self.metadata)
         if annotations:
             data.annotate(**annotations)

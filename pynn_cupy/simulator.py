@@ -26,6 +26,10 @@ RNG_PURPOSES = {"poisson": 1}
 
 
 class ID(int, common.IDMixin):
+    # numpy asks for this whenever an ID meets an array; without it IDMixin.__getattr__ would look it up as a
+    # cell parameter (a whole get_parameters() each time). The value is numpy's default for non-arrays.
+    __array_priority__ = -1000000.0
+
     def __init__(self, n):
         int.__init__(n)
         common.IDMixin.__init__(self)

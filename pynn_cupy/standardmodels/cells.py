@@ -81,8 +81,12 @@ class DeviceModel:
     state: dict = {}
     recordables: dict = {}  # PyNN variable -> state array
     scalars: tuple = ()     # names of per-run scalars passed after (clock, n, L)
-    # int32 event counters the kernel increments (last arguments) -> what an event means; the host warns
+    # int32 event counters the kernel increments (last arguments) -> what an event means (a template filled
+    # by counter_context); the host warns
     counters: dict = {}
+
+    def counter_context(self, dt: float) -> dict:
+        return {}
 
     def spike_capacity(self, size: int, coefficients: dict) -> int:
         """The most spikes the population can emit in one step (a neuron spikes at most once a step)."""
@@ -154,8 +158,13 @@ class IafPscAlpha(DeviceModel):
 
 class IafCond(DeviceModel):
     scalars = ("dt",)
-    counters = {"stiff_steps": "neuron-steps too stiff for RK4 sub-steps were integrated by the exponential "
-                               "midpoint rule (a conductance of the order of 100 uS/nF or more)"}
+    counters = {"stiff_steps": "neuron-steps were stiffer than 2^8 RK4 sub-steps of the time step follow (a rate "
+                               "above {max_rate:g} per ms: total conductance / cm, or 1 / tau_syn) and were "
+                               "integrated by the exponential midpoint rule instead"}
+    MAX_RATE_TIMES_DT = 0.1 * 2 ** 8   # MAX_STIFFNESS * 2^MAX_HALVINGS in cuda/iaf_cond.cu
+
+    def counter_context(self, dt):
+        return {"max_rate": self.MAX_RATE_TIMES_DT / dt}
 
     def coefficients(self, p, dt):
         _check(p, positive=("tau_m", "cm", "tau_syn_E", "tau_syn_I"), non_negative=("tau_refrac",))
