@@ -9,11 +9,13 @@
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define KERNEL extern "C" __global__
 #define DEVICE __device__ __forceinline__
+#define COLD __device__ __noinline__
 #define MEMBER __device__ __forceinline__
 #else
 #include "twin_shim.hpp"
 #define KERNEL extern "C"
 #define DEVICE static inline
+#define COLD static __attribute__((noinline, cold))   // a rare path, kept out of the hot loop
 #define MEMBER inline
 #endif
 

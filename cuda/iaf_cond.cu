@@ -46,6 +46,27 @@ DEVICE REAL exp_midpoint_v(const CondPoint& p, REAL v, REAL h, REAL ge_mid, REAL
     return v_inf + (v - v_inf) * exp(-h * g * p.inv_c_m);
 }
 
+// Alpha conductances: dg/dt = dg_ - g/tau, d(dg_)/dt = -dg_/tau, so g(t) = (g + t dg_) e^{-t/tau}, dg_(t) = dg_ e^{-t/tau};
+// a spike of weight w adds w*e/tau to dg_, so that g peaks at w after tau. With dg_ = 0: an exponential conductance.
+DEVICE REAL alpha_at(REAL g, REAL dg, REAL t, REAL decay) { return (g + t * dg) * decay; }
+
+// A step too stiff for RK4 sub-steps (rare): 2^MAX_HALVINGS sub-steps of the exponential midpoint rule, the
+// conductances advanced exactly. Returns v; updates the conductances (exponential ones pass dg = 0).
+COLD REAL stiff_step(const CondPoint& p, REAL v, REAL dt, REAL* ge, REAL* gi, REAL* dge, REAL* dgi,
+                       REAL rate_exc, REAL rate_inh) {
+    const REAL h = dt / (REAL)(1 << MAX_HALVINGS);
+    const REAL de = exp(-h * rate_exc), di = exp(-h * rate_inh);
+    const REAL de_half = exp((REAL)-0.5 * h * rate_exc), di_half = exp((REAL)-0.5 * h * rate_inh);
+    for (int s = 0; s < (1 << MAX_HALVINGS); ++s) {
+        v = exp_midpoint_v(p, v, h, alpha_at(*ge, *dge, (REAL)0.5 * h, de_half), alpha_at(*gi, *dgi, (REAL)0.5 * h, di_half));
+        *ge = alpha_at(*ge, *dge, h, de);
+        *gi = alpha_at(*gi, *dgi, h, di);
+        *dge *= de;
+        *dgi *= di;
+    }
+    return v;
+}
+
 // Sub-steps of dt as a power of two (2^halvings) for the fastest rate `stiffness` (1/ms), so that the
 // decay factors of a sub-step follow from those of dt by square roots. MAX_HALVINGS + 1 means too stiff.
 DEVICE int halvings(REAL stiffness, REAL dt) {
@@ -91,20 +112,23 @@ KERNEL void iaf_cond_exp_update(
         CondPoint p;
         COND_LOAD_POINT(p, i);
         REAL vm = v[i], ge = g_exc[i], gi = g_inh[i];
-        int k = halvings(p.stiffness(ge, gi, rate_exc[i], rate_inh[i]), dt);   // g only decays in the step
-        const bool stiff = k > MAX_HALVINGS;
-        if (stiff) { k = MAX_HALVINGS; atomicAdd(stiff_steps, 1); }
-        REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
-        for (int j = 0; j < k; ++j) {
-            de = de_half; di = di_half;
-            de_half = sqrt(de_half); di_half = sqrt(di_half);
-        }
-        const REAL h = dt / (REAL)(1 << k);
-        for (int s = 0; s < (1 << k); ++s) {
-            vm = stiff ? exp_midpoint_v(p, vm, h, ge * de_half, gi * di_half)
-                       : rk4_v(p, vm, h, ge, gi, ge * de_half, gi * di_half, ge * de, gi * di);
-            ge *= de;
-            gi *= di;
+        const int k = halvings(p.stiffness(ge, gi, rate_exc[i], rate_inh[i]), dt);   // g only decays in the step
+        if (k > MAX_HALVINGS) {
+            atomicAdd(stiff_steps, 1);
+            REAL rise_exc = 0, rise_inh = 0;   // exponential conductances: no rise
+            vm = stiff_step(p, vm, dt, &ge, &gi, &rise_exc, &rise_inh, rate_exc[i], rate_inh[i]);
+        } else {
+            REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
+            for (int j = 0; j < k; ++j) {
+                de = de_half; di = di_half;
+                de_half = sqrt(de_half); di_half = sqrt(di_half);
+            }
+            const REAL h = dt / (REAL)(1 << k);
+            for (int s = 0; s < (1 << k); ++s) {
+                vm = rk4_v(p, vm, h, ge, gi, ge * de_half, gi * di_half, ge * de, gi * di);
+                ge *= de;
+                gi *= di;
+            }
         }
         g_exc[i] = ge + take_input(ring_exc, slot + i);
         g_inh[i] = gi + take_input(ring_inh, slot + i);
@@ -114,10 +138,6 @@ KERNEL void iaf_cond_exp_update(
 
 // The sub-step set-up below repeats that of iaf_cond_exp_update on purpose: factored into a helper returning
 // a struct it measured 10-20 % slower on the CPU twin (VA benchmark, 3 interleaved runs each).
-
-// Alpha conductances: dg/dt = dg_ - g/tau, d(dg_)/dt = -dg_/tau, so g(t) = (g + t dg_) e^{-t/tau}, dg_(t) = dg_ e^{-t/tau};
-// a spike of weight w adds w*e/tau to dg_, so that g peaks at w after tau.
-DEVICE REAL alpha_at(REAL g, REAL dg, REAL t, REAL decay) { return (g + t * dg) * decay; }
 
 KERNEL void iaf_cond_alpha_update(
     const long long* clock, int n, int L, REAL dt,
@@ -133,23 +153,26 @@ KERNEL void iaf_cond_alpha_update(
         REAL vm = v[i], ge = g_exc[i], gi = g_inh[i], dge = dg_exc[i], dgi = dg_inh[i];
         // g rises then decays: bound the stiffness by its largest value over the step (alpha peaks are convex).
         const REAL ge_peak = dge > 0 ? ge + dge / rate_exc[i] : ge, gi_peak = dgi > 0 ? gi + dgi / rate_inh[i] : gi;
-        int k = halvings(p.stiffness(ge_peak, gi_peak, rate_exc[i], rate_inh[i]), dt);
-        const bool stiff = k > MAX_HALVINGS;
-        if (stiff) { k = MAX_HALVINGS; atomicAdd(stiff_steps, 1); }
-        REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
-        for (int j = 0; j < k; ++j) {
-            de = de_half; di = di_half;
-            de_half = sqrt(de_half); di_half = sqrt(di_half);
-        }
-        const REAL h = dt / (REAL)(1 << k);
-        for (int s = 0; s < (1 << k); ++s) {
-            const REAL ge_mid = alpha_at(ge, dge, (REAL)0.5 * h, de_half), gi_mid = alpha_at(gi, dgi, (REAL)0.5 * h, di_half);
-            vm = stiff ? exp_midpoint_v(p, vm, h, ge_mid, gi_mid)
-                       : rk4_v(p, vm, h, ge, gi, ge_mid, gi_mid, alpha_at(ge, dge, h, de), alpha_at(gi, dgi, h, di));
-            ge = alpha_at(ge, dge, h, de);
-            gi = alpha_at(gi, dgi, h, di);
-            dge *= de;
-            dgi *= di;
+        const int k = halvings(p.stiffness(ge_peak, gi_peak, rate_exc[i], rate_inh[i]), dt);
+        if (k > MAX_HALVINGS) {
+            atomicAdd(stiff_steps, 1);
+            vm = stiff_step(p, vm, dt, &ge, &gi, &dge, &dgi, rate_exc[i], rate_inh[i]);
+        } else {
+            REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
+            for (int j = 0; j < k; ++j) {
+                de = de_half; di = di_half;
+                de_half = sqrt(de_half); di_half = sqrt(di_half);
+            }
+            const REAL h = dt / (REAL)(1 << k);
+            for (int s = 0; s < (1 << k); ++s) {
+                vm = rk4_v(p, vm, h, ge, gi,
+                           alpha_at(ge, dge, (REAL)0.5 * h, de_half), alpha_at(gi, dgi, (REAL)0.5 * h, di_half),
+                           alpha_at(ge, dge, h, de), alpha_at(gi, dgi, h, di));
+                ge = alpha_at(ge, dge, h, de);
+                gi = alpha_at(gi, dgi, h, di);
+                dge *= de;
+                dgi *= di;
+            }
         }
         g_exc[i] = ge;
         g_inh[i] = gi;
