@@ -104,10 +104,10 @@ KERNEL void iaf_cond_exp_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS,
-    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
     int* RESTRICT stiff_steps)
 {
-    const long long slot = (clock[0] % L) * (long long)n;
+    const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     GRID_STRIDE(i, n) {
         CondPoint p;
         COND_LOAD_POINT(p, i);
@@ -130,8 +130,8 @@ KERNEL void iaf_cond_exp_update(
                 gi *= di;
             }
         }
-        g_exc[i] = ge + take_input(ring_exc, slot + i);
-        g_inh[i] = gi + take_input(ring_inh, slot + i);
+        g_exc[i] = ge + take_input(ring, slot + i);
+        g_inh[i] = gi + take_input(ring, slot + n + i);
         cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count, spike_capacity, dropped);
     }
 }
@@ -143,10 +143,10 @@ KERNEL void iaf_cond_alpha_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT dg_exc, REAL* RESTRICT dg_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS, const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring_exc, REAL* RESTRICT ring_inh, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
     int* RESTRICT stiff_steps)
 {
-    const long long slot = (clock[0] % L) * (long long)n;
+    const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     GRID_STRIDE(i, n) {
         CondPoint p;
         COND_LOAD_POINT(p, i);
@@ -176,8 +176,8 @@ KERNEL void iaf_cond_alpha_update(
         }
         g_exc[i] = ge;
         g_inh[i] = gi;
-        dg_exc[i] = dge + jump_exc[i] * take_input(ring_exc, slot + i);
-        dg_inh[i] = dgi + jump_inh[i] * take_input(ring_inh, slot + i);
+        dg_exc[i] = dge + jump_exc[i] * take_input(ring, slot + i);
+        dg_inh[i] = dgi + jump_inh[i] * take_input(ring, slot + n + i);
         cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count, spike_capacity, dropped);
     }
 }

@@ -2,7 +2,13 @@
 #pragma once
 #include "common.cuh"
 
-// Reads this step's input from a ring-buffer slot and clears the slot for reuse L steps later.
+// The input ring of a population of n neurons is laid out [slot][receptor][neuron], L slots of n_receptors * n
+// values; the input of step s sits in slot s % L. This is the offset of the current step's slot.
+DEVICE long long input_slot(const long long* clock, int L, int n_receptors, int n) {
+    return (clock[0] % L) * n_receptors * (long long)n;
+}
+
+// Reads this step's input from the ring (slot + receptor * n + i) and clears it for reuse L steps later.
 DEVICE REAL take_input(REAL* ring, long long index) {
     const REAL value = ring[index];
     ring[index] = 0;

@@ -1,12 +1,14 @@
 // Spike propagation through a static projection stored pre-major (CSR): each spike of step s walks its row
-// and adds the weight into the target's ring-buffer slot (s + delay) % L, read by the target in step s + delay.
-// `lanes` threads share a row (32 on the GPU: a warp reads consecutive synapses; 1 on the CPU twin).
+// and adds the weight into the target population's input ring at slot (s + delay) % L, read by the target in
+// step s + delay. A synapse's target is receptor * n_post + neuron, its place within a slot of
+// `slot_size` = n_receptors * n_post values. `lanes` threads share a row (32 on the GPU: a warp reads
+// consecutive synapses; 1 on the CPU twin).
 #include "common.cuh"
 
 KERNEL void propagate_static(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
-    const long long* row_ptr, const int* post_index, const REAL* weight, const unsigned short* delay_steps,
-    int n_post, REAL* ring)
+    const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
+    int slot_size, REAL* ring)
 {
     const long long step = clock[0];
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
@@ -14,7 +16,7 @@ KERNEL void propagate_static(
         const int pre = spike_ids[t / lanes];
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
             const long long slot = (step + delay_steps[j]) % L;
-            atomicAdd(&ring[slot * n_post + post_index[j]], weight[j]);
+            atomicAdd(&ring[slot * slot_size + target[j]], weight[j]);
         }
     }
 }

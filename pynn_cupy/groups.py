@@ -98,18 +98,18 @@ class NeuronGroup:
                 self._seek_spike_arrays()
 
     def _build_rings(self, slots: int) -> None:
+        """The input ring [slot][receptor][neuron] (see cuda/neuron.cuh) and the injected current."""
         sim = self.sim
         if "i_stim" not in self.device:
             self.device["i_stim"] = sim.zeros(self.size, sim.real)
         if self.slots == slots:
             return
-        for ring in ("ring_exc", "ring_inh"):
-            new = sim.zeros((slots, self.size), sim.real)
-            if self.slots:   # keep pending input: the slot of absolute step t moves from t % old to t % new
-                old = self.device[ring]
-                for k in range(min(self.slots, slots)):
-                    sim.write(new[(sim.step + k) % slots], old[(sim.step + k) % self.slots])
-            self.device[ring] = new
+        new = sim.zeros((slots, len(self.model.receptors), self.size), sim.real)
+        if self.slots:   # keep pending input: the slot of absolute step t moves from t % old to t % new
+            old = self.device["ring"]
+            for k in range(min(self.slots, slots)):
+                sim.write(new[(sim.step + k) % slots], old[(sim.step + k) % self.slots])
+        self.device["ring"] = new
         self.slots = slots
 
     def _seek_spike_arrays(self) -> None:
@@ -127,7 +127,7 @@ class NeuronGroup:
             return
         for name in self.model.state:
             self.sim.write(self.device[name], self._initial_state(name))
-        for name in ("ring_exc", "ring_inh", "i_stim"):
+        for name in ("ring", "i_stim"):
             if name in self.device:
                 self.sim.write(self.device[name], 0)
         if "emit_step" in self.coefficients:
@@ -163,16 +163,20 @@ class NeuronGroup:
         return count
 
     # -- kernel launches ----------------------------------------------------------------------------
-    def spike_list(self) -> tuple:
-        """Kernel arguments of the spike list: (ids, count, capacity, dropped)."""
+    def spike_list(self) -> dict:
+        """Kernel arguments of this step's spike list, by name."""
         ids = self.device["spike_ids"]
-        return ids, self.sim.spike_counter(self.index), np.int32(ids.size), self.device["dropped"]
+        return {"spike_ids": ids, "spike_count": self.sim.spike_counter(self.index),
+                "spike_capacity": np.int32(ids.size), "dropped": self.device["dropped"]}
+
+    def receptor_index(self, receptor_type: str) -> int:
+        """The place of a receptor type in the input ring."""
+        return self.model.receptors.index(receptor_type)
 
     def max_spikes_per_step(self, n_cells: int) -> int:
         """The most spikes `n_cells` of the group can emit in one step."""
         return self.model.max_spikes_per_step(n_cells, self.device["spike_ids"].size)
 
     def launches(self) -> list:
-        grid, block = self.sim.launch_config(self.size)
-        return [(self.sim.backend.kernel(self.model.kernel), grid, block, self.model.kernel_args(self))]
+        return [self.sim.launch(self.model.kernel, self.size, self.model.kernel_arguments(self))]
 

@@ -13,9 +13,6 @@ from . import connect, simulator
 from .standardmodels.synapses import StaticSynapse
 from .timegrid import delay_steps
 
-RINGS = {"excitatory": "ring_exc", "inhibitory": "ring_inh"}
-
-
 def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
     """For a Population, PopulationView or Assembly: its groups, and for each of its cells the position of
     the cell's group in that list and the cell's index within the group."""
@@ -292,7 +289,6 @@ class DeviceProjection:
         projection, state = self.projection, simulator.state
         pre_groups, pre_which, pre_local = cell_groups(projection.pre)
         post_groups, post_which, post_local = cell_groups(projection.post)
-        ring = RINGS[projection.receptor_type]
         pre_block = pre_which[projection._pre]
         post_block = post_which[projection._post]
         self.blocks = []
@@ -305,10 +301,13 @@ class DeviceProjection:
                 order = members[np.argsort(rows, kind="stable")]
                 row_ptr = np.zeros(pre_group.size + 1, dtype=np.int64)
                 np.cumsum(np.bincount(rows, minlength=pre_group.size), out=row_ptr[1:])
+                # a synapse's target in the post group's input slot: (receptor, neuron)
+                target = post_group.receptor_index(projection.receptor_type) * post_group.size \
+                    + post_local[projection._post[order]]
                 self.blocks.append({
-                    "pre": pre_group, "post": post_group, "ring": ring, "order": order,
+                    "pre": pre_group, "post": post_group, "order": order,
                     "row_ptr": state.device_array(row_ptr, np.int64),
-                    "post_index": state.device_array(post_local[projection._post[order]], np.int32),
+                    "target": state.device_array(target, np.int32),
                 })
         self._built = True
         self.upload({"weight", "delay"})
@@ -327,15 +326,12 @@ class DeviceProjection:
 
     def launches(self) -> list:
         state = simulator.state
-        kernel = state.backend.kernel("propagate_static")
-        launches = []
         lanes = state.backend.lanes_per_row
+        launches = []
         for block in self.blocks:
-            spike_ids, spike_count, capacity, _ = block["pre"].spike_list()
-            grid, block_size = state.launch_config(spike_ids.size * lanes)
-            launches.append((kernel, grid, block_size,
-                             (state._clock, np.int32(state._ring_slots), spike_ids, spike_count, capacity,
-                              np.int32(lanes), block["row_ptr"], block["post_index"], block["weight"],
-                              block["delay"],
-                              np.int32(block["post"].size), block["post"].device[block["ring"]])))
+            spikes, ring = block["pre"].spike_list(), block["post"].device["ring"]
+            launches.append(state.launch("propagate_static", spikes["spike_ids"].size * lanes, dict(
+                spikes, clock=state._clock, L=np.int32(state._ring_slots), lanes=np.int32(lanes),
+                row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
+                delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring)))
         return launches

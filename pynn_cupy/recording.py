@@ -119,11 +119,10 @@ class Recorder(recording.Recorder):
                    "steps": state.zeros(capacity, np.int64), "stored": state.zeros(1, np.int32)}
         self._device["spikes"] = buffers
         self._device["chunk_steps"] = min(self._max_chunk_steps(), chunk)
-        spike_ids, spike_count, spike_capacity, _ = group.spike_list()
-        grid, block = state.launch_config(spike_ids.size)
-        return [(state.backend.kernel("record_spikes"), grid, block,
-                 (state._clock, spike_ids, spike_count, spike_capacity, buffers["mask"], np.int32(capacity),
-                  buffers["ids"], buffers["steps"], buffers["stored"]))]
+        spikes = group.spike_list()
+        return [state.launch("record_spikes", spikes["spike_ids"].size, dict(
+            spikes, clock=state._clock, recorded=buffers["mask"], capacity=np.int32(capacity),
+            out_id=buffers["ids"], out_step=buffers["steps"], stored=buffers["stored"]))]
 
     def _sample_launches(self) -> list:
         state = self._simulator.state
@@ -139,10 +138,10 @@ class Recorder(recording.Recorder):
                        "out": state.zeros((rows, index.size), state.real), "rows": rows, "host_index": index}
             self._device[name] = buffers
             self._device["chunk_steps"] = min(self._max_chunk_steps(), rows * interval)
-            grid, block = state.launch_config(index.size)
-            launches.append((state.backend.kernel("record_values"), grid, block,
-                             (state._clock, buffers["window"], np.int32(interval), np.int32(index.size),
-                              buffers["index"], self.population._group.device[array], buffers["out"])))
+            launches.append(state.launch("record_values", index.size, {
+                "clock": state._clock, "window": buffers["window"], "interval": np.int32(interval),
+                "n_recorded": np.int32(index.size), "index": buffers["index"],
+                "values": self.population._group.device[array], "out": buffers["out"]}))
         return launches
 
     def _sampled(self) -> list:

@@ -15,7 +15,7 @@ from pyNN.errors import RoundingWarning
 
 from . import exceptions as errors
 from .runtime import get_backend
-from .runtime.sources import check_arguments
+from .runtime.sources import bind
 from .timegrid import FOREVER, TICS_PER_MS, nearest_steps, tics, tics_per_step
 
 name = "cupy"
@@ -172,6 +172,11 @@ class State(common.control.BaseState):
     def launch_config(self, n: int) -> tuple[int, int]:
         return self.backend.launch_config(n, self.threads)
 
+    def launch(self, kernel: str, n: int, arguments: dict) -> tuple:
+        """One launch of `kernel` over n items, its parameters bound by name from `arguments`."""
+        grid, block = self.launch_config(n)
+        return self.backend.kernel(kernel), grid, block, bind(kernel, self.precision, arguments)
+
     def _build(self) -> None:
         if self._clock is None:
             self._clock = self.device_array([self.step, self.trial], np.int64)   # read by kernels
@@ -185,8 +190,8 @@ class State(common.control.BaseState):
             group.build(slots)
         for projection in self.projections:
             projection._device.build()
-        kernel = self.backend.kernel
-        launches = [(kernel("step_begin"), 1, 1, (np.int32(len(self.groups)), self._spike_counts))]
+        launches = [self.launch("step_begin", 1, {"n_groups": np.int32(len(self.groups)),
+                                                  "spike_counts": self._spike_counts})]
         for recorder in self.recorders:
             launches += recorder._sample_launches()
         for group in self.groups:
@@ -201,9 +206,7 @@ class State(common.control.BaseState):
             launches += recorder._spike_launches()
         for projection in self.projections:
             launches += projection._device.launches()
-        launches.append((kernel("step_end"), 1, 1, (self._clock,)))
-        for launch_kernel, _, _, args in launches:
-            check_arguments(launch_kernel.name, self.precision, args)
+        launches.append(self.launch("step_end", 1, {"clock": self._clock}))
         self._plan = self.backend.plan(launches, self.threads)
 
     def rng_stream(self, purpose: str, index: int) -> np.uint32:

@@ -5,6 +5,7 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: pynn_cupy/cuda; source checkout: <repo>/cuda.
@@ -60,10 +61,16 @@ _C_TYPES = {"int": "int32", "unsigned int": "uint32", "long long": "int64", "uns
             "float": "float32", "double": "float64", "unsigned char": "uint8", "unsigned short": "uint16"}
 
 
+class Parameter(NamedTuple):
+    name: str
+    dtype: str     # numpy dtype name
+    pointer: bool  # an array argument
+
+
 @lru_cache(maxsize=None)
-def kernel_parameters(name: str, precision: str) -> tuple[tuple[str, bool], ...]:
-    """The (numpy dtype name, is_pointer) of each parameter of a kernel, read from its source; macros of
-    parameter lists are expanded from `#define NAME \\` blocks of the same file."""
+def kernel_parameters(name: str, precision: str) -> tuple[Parameter, ...]:
+    """The parameters of a kernel, read from its source; macros of parameter lists are expanded from
+    `#define NAME \\` blocks of the same file."""
     text = kernel_names()[name].read_text()
     macros = dict(re.findall(r"#define (\w+) \\\n((?:.*\\\n)*.*)", text))
     match = next(m for m in _SIGNATURE.finditer(text) if m.group(1) == name)
@@ -80,8 +87,20 @@ def kernel_parameters(name: str, precision: str) -> tuple[tuple[str, bool], ...]
         words = [w for w in parameter.replace("*", " * ").split() if w not in ("const", "RESTRICT")]
         pointer = "*" in words
         c_type = " ".join(w for w in words[:-1] if w != "*").replace("REAL", real)
-        result.append((_C_TYPES[c_type], pointer))
+        result.append(Parameter(words[-1], _C_TYPES[c_type], pointer))
     return tuple(result)
+
+
+def bind(name: str, precision: str, arguments: dict) -> tuple:
+    """The arguments of kernel `name` in the order of its signature, taken by parameter name from
+    `arguments` (which may hold more) and checked by type; KeyError names what is missing."""
+    parameters = kernel_parameters(name, precision)
+    missing = [p.name for p in parameters if p.name not in arguments]
+    if missing:
+        raise KeyError("kernel %s: no argument for %s" % (name, ", ".join(missing)))
+    args = tuple(arguments[p.name] for p in parameters)
+    check_arguments(name, precision, args)
+    return args
 
 
 def check_arguments(name: str, precision: str, args) -> None:
@@ -89,9 +108,9 @@ def check_arguments(name: str, precision: str, args) -> None:
     expected = kernel_parameters(name, precision)
     if len(expected) != len(args):
         raise TypeError("kernel %s takes %d arguments, got %d" % (name, len(expected), len(args)))
-    for k, ((dtype, pointer), arg) in enumerate(zip(expected, args)):
+    for (parameter, dtype, pointer), arg in zip(expected, args):
         is_array = hasattr(arg, "shape") and getattr(arg, "ndim", 0) > 0
         actual = str(arg.dtype)
         if pointer != is_array or actual != dtype:
-            raise TypeError("kernel %s argument %d: expected %s%s, got %s%s"
-                            % (name, k, dtype, " array" if pointer else "", actual, " array" if is_array else ""))
+            raise TypeError("kernel %s argument %s: expected %s%s, got %s%s" % (
+                name, parameter, dtype, " array" if pointer else "", actual, " array" if is_array else ""))

@@ -74,13 +74,14 @@ def current_propagators(tau_syn, tau_m, cm, dt):
 
 
 class DeviceModel:
-    """How a population of one cell type lives on the device."""
+    """How a population of one cell type lives on the device: its kernel, whose parameters are bound by name
+    to the population's device arrays (state, coefficients, input ring, spike list, counters) and to the
+    scalars clock, n, L (ring slots) and dt."""
     kernel = ""
     is_source = False
-    # state array -> (PyNN initial-value name or None for 0, kind), in kernel argument order
-    state: dict = {}
+    receptors: tuple = ("excitatory", "inhibitory")   # PyNN receptor types, in the order of the input ring
+    state: dict = {}        # state array -> (PyNN initial-value name or None for 0, kind)
     recordables: dict = {}  # PyNN variable -> state array
-    scalars: tuple = ()     # names of per-run scalars passed after (clock, n, L)
     # int32 event counters the kernel increments (last arguments) -> what an event means (a template filled
     # by counter_context); the host warns
     counters: dict = {}
@@ -100,17 +101,11 @@ class DeviceModel:
         """Per-neuron kernel coefficients from the parameters (validating them), in kernel argument order."""
         raise NotImplementedError
 
-    def kernel_args(self, group) -> tuple:
-        """Arguments of a neuron kernel: (clock, n, ring slots, scalars..., state..., coefficients...,
-        ring_exc, ring_inh, i_stim, spike list..., counters...)."""
-        sim, device = group.sim, group.device
-        scalars = {"dt": sim.real(sim.dt)}
-        return ((sim._clock, np.int32(group.size), np.int32(group.slots))
-                + tuple(scalars[name] for name in self.scalars)
-                + tuple(device[name] for name in self.state)
-                + tuple(device[name] for name in group.coefficients)
-                + (device["ring_exc"], device["ring_inh"], device["i_stim"]) + group.spike_list()
-                + tuple(device[name] for name in self.counters))
+    def kernel_arguments(self, group) -> dict:
+        """What the kernel's parameters are bound to, by name."""
+        sim = group.sim
+        return dict(group.device, clock=sim._clock, n=np.int32(group.size), L=np.int32(group.slots),
+                    dt=sim.real(sim.dt), **group.spike_list())
 
 
 class IafPscExp(DeviceModel):
@@ -157,7 +152,6 @@ class IafPscAlpha(DeviceModel):
 
 
 class IafCond(DeviceModel):
-    scalars = ("dt",)
     counters = {"stiff_steps": "neuron-steps were stiffer than 2^8 RK4 sub-steps of the time step follow (a rate "
                                "above {max_rate:g} per ms: total conductance / cm, or 1 / tau_syn) and were "
                                "integrated by the exponential midpoint rule instead"}
@@ -202,6 +196,7 @@ class IafCondAlpha(IafCond):
 class SpikeArraySource(DeviceModel):
     kernel = "spike_source_array_update"
     is_source = True
+    receptors = ()
 
     def coefficients(self, p, dt):
         """CSR of emission steps: a spike at time t is emitted in the update step that ends at t (times between
@@ -232,15 +227,13 @@ class SpikeArraySource(DeviceModel):
     def max_spikes_per_step(self, n_cells, capacity):
         return capacity
 
-    def kernel_args(self, group):
-        device = group.device
-        return (group.sim._clock, np.int32(group.size), device["offsets"], device["emit_step"], device["cursor"]
-                ) + group.spike_list()
+
 
 
 class PoissonSource(DeviceModel):
     kernel = "spike_source_poisson_update"
     is_source = True
+    receptors = ()
 
     def spike_capacity(self, size, coefficients):
         """The population's count in a step is Poisson with mean M = sum of rate * dt: M + 10 sqrt(M) + 16
@@ -263,10 +256,10 @@ class PoissonSource(DeviceModel):
                 "end_step": grid_steps(np.asarray(p["start"], dtype=float) + p["duration"], dt,
                                        "SpikeSourcePoisson start + duration")}
 
-    def kernel_args(self, group):
-        sim, device = group.sim, group.device
-        return (sim._clock, np.int32(group.size), np.uint64(sim.rng_seed), sim.rng_stream("poisson", group.index),
-                device["mean_count"], device["first_step"], device["end_step"]) + group.spike_list()
+    def kernel_arguments(self, group):
+        sim = group.sim
+        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
+                    stream=sim.rng_stream("poisson", group.index))
 
 
 _LIF = ("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset", "tau_syn_E", "tau_syn_I")

@@ -76,12 +76,8 @@ class DCSource(CurrentSource, electrodes.DCSource):
         return steps
 
     def _launches(self) -> list:
-        kernel = state.backend.kernel("dc_source_apply")
-        first, end = self._steps["start"], self._steps["stop"]
-        launches = []
-        for group, targets in self._targets:
-            grid, block = state.launch_config(targets.size)
-            launches.append((kernel, grid, block,
-                             (state._clock, np.int32(targets.size), targets, state.real(self._native["amplitude"]),
-                              np.int64(first), np.int64(end), group.device["i_stim"])))
-        return launches
+        return [state.launch("dc_source_apply", targets.size, {
+            "clock": state._clock, "n_targets": np.int32(targets.size), "targets": targets,
+            "amplitude": state.real(self._native["amplitude"]), "first_step": np.int64(self._steps["start"]),
+            "end_step": np.int64(self._steps["stop"]), "i_stim": group.device["i_stim"]})
+            for group, targets in self._targets]

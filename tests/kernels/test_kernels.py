@@ -43,8 +43,9 @@ def test_runtime_module_compiles_for_sm90(precision, nvrtc):
 
 
 def test_kernel_parameters_are_read_from_sources():
-    assert sources.kernel_parameters("step_begin", "float32") == (("int32", False), ("int32", True))
-    names = [dtype for dtype, _ in sources.kernel_parameters("iaf_cond_exp_update", "float64")]
+    assert sources.kernel_parameters("step_begin", "float32") == (("n_groups", "int32", False),
+                                                                  ("spike_counts", "int32", True))
+    names = [dtype for _, dtype, _ in sources.kernel_parameters("iaf_cond_exp_update", "float64")]
     assert names[:6] == ["int64", "int32", "int32", "float64", "float64", "float64"]
     with pytest.raises(TypeError):
         sources.check_arguments("step_begin", "float32", (np.int32(1), np.zeros(1, np.int64)))

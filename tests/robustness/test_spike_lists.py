@@ -6,7 +6,7 @@ import pytest
 import pyNN.cupy as sim
 from pynn_cupy import recording
 from pynn_cupy.exceptions import SpikeBufferOverflowError
-from pynn_cupy.runtime import get_backend
+from pynn_cupy.runtime import get_backend, sources
 from pynn_cupy.standardmodels import cells
 
 
@@ -101,19 +101,20 @@ def test_kernels_never_write_past_the_spike_list(kernel):
     clock = np.array([4, 0], dtype=np.int64)
     ids = np.full(capacity + 5, -7, dtype=np.int32)
     count, dropped = np.zeros(1, np.int32), np.zeros(1, np.int32)
-    spike_list = (ids, count, np.int32(capacity), dropped)
+    arguments = dict(clock=clock, n=np.int32(n), spike_ids=ids, spike_count=count, spike_capacity=np.int32(capacity),
+                     dropped=dropped)
     if kernel == "spike_source_array_update":   # every cell emits twice in step 4
-        args = (clock, np.int32(n), np.arange(0, 2 * n + 1, 2, dtype=np.int64),
-                np.full(2 * n, 4, dtype=np.int64), np.arange(0, 2 * n, 2, dtype=np.int64)) + spike_list
+        arguments.update(offsets=np.arange(0, 2 * n + 1, 2, dtype=np.int64), emit_step=np.full(2 * n, 4, np.int64),
+                         cursor=np.arange(0, 2 * n, 2, dtype=np.int64))
         expected = 2 * n
     else:   # every cell above threshold
         f = lambda value: np.full(n, value, dtype=np.float64)   # noqa: E731
-        state = (f(0.0), f(0.0), f(0.0), np.zeros(n, np.int32))
-        coefficients = (f(-65.0), f(-50.0), f(-70.0), f(0.0), np.zeros(n, np.int32)) + tuple(f(0.5) for _ in range(6))
-        args = ((clock, np.int32(n), np.int32(2)) + state + coefficients
-                + (np.zeros(2 * n), np.zeros(2 * n), f(0.0)) + spike_list)
+        arguments.update(L=np.int32(2), ring=np.zeros(2 * 2 * n), i_stim=f(0.0), refractory=np.zeros(n, np.int32),
+                         refractory_steps=np.zeros(n, np.int32), e_l=f(-65.0), v_thresh=f(-50.0), v_reset=f(-70.0),
+                         **{name: f(0.0) for name in ("v", "i_exc", "i_inh", "i_offset")},
+                         **{name: f(0.5) for name in ("p_vv", "p_v_exc", "p_v_inh", "p_v_i", "p_exc", "p_inh")})
         expected = n
-    backend.plan([(backend.kernel(kernel), 1, 1, args)]).run(1)
+    backend.plan([(backend.kernel(kernel), 1, 1, sources.bind(kernel, "float64", arguments))]).run(1)
     assert ids[capacity:].tolist() == [-7] * 5
     assert ((0 <= ids[:capacity]) & (ids[:capacity] < n)).all()
     assert count[0] == expected and dropped[0] == expected - capacity
