@@ -56,6 +56,10 @@ class GpuPlan:
         self.graphs: dict[int, object] = {}   # steps -> captured graph
         self.capture_failed = False
 
+    def __len__(self) -> int:
+        """Launches per step."""
+        return len(self.launches)
+
     def _launch_steps(self, n_steps: int) -> None:
         for _ in range(n_steps):
             for kernel, grid, block, args in self.launches:

@@ -220,6 +220,10 @@ class TwinPlan:
         self._keep.append(holder)
         return holder
 
+    def __len__(self) -> int:
+        """Launches per step."""
+        return self._count
+
     @property
     def grids(self) -> list[tuple[int, int]]:
         """(grid, block) of each launch."""
