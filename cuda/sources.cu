@@ -47,6 +47,119 @@ KERNEL void spike_source_poisson_update(
     }
 }
 
+// SpikeSourcePoissonRefractory as NEST's ppd_sup_generator with one component process: in each active step
+// (first_step <= step < end_step) a neuron that is not dead spikes with probability `hazard` (dt / (1/rate -
+// dead time)); after a spike it is dead for `dead_steps` active steps (NEST's dead-time bins).
+KERNEL void spike_source_poisson_refractory_update(
+    const long long* clock, int n, unsigned long long seed, unsigned int stream,
+    const REAL* hazard, const int* dead_steps, const long long* first_step, const long long* end_step,
+    int* dead, int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+{
+    const long long step = clock[0];
+    GRID_STRIDE(i, n) {
+        if (step < first_step[i] || step >= end_step[i]) continue;
+        if (dead[i] > 0) { --dead[i]; continue; }
+        if (!(hazard[i] > 0)) continue;
+        const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
+        if (philox_uniform(bits.v[0], bits.v[1]) < (double)hazard[i]) {
+            dead[i] = dead_steps[i];
+            emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        }
+    }
+}
+
+// SpikeSourceGamma as NEST's gamma_sup_generator with one component process: the process passes through
+// `shape` states; in each active step it moves to the next with probability `transition` (beta * dt), and
+// spikes when it leaves the last. `remaining` counts the transitions left before the spiking one (0 at
+// the start: NEST starts the process in its last state).
+KERNEL void spike_source_gamma_update(
+    const long long* clock, int n, unsigned long long seed, unsigned int stream,
+    const REAL* transition, const int* shape, const long long* first_step, const long long* end_step,
+    int* remaining, int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+{
+    const long long step = clock[0];
+    GRID_STRIDE(i, n) {
+        if (step < first_step[i] || step >= end_step[i] || !(transition[i] > 0)) continue;
+        const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
+        if (philox_uniform(bits.v[0], bits.v[1]) >= (double)transition[i]) continue;
+        const int left = remaining[i] < shape[i] ? remaining[i] : shape[i] - 1;   // shape may have been lowered
+        if (left > 0) {
+            remaining[i] = left - 1;
+        } else {
+            remaining[i] = shape[i] - 1;
+            emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        }
+    }
+}
+
+// log Q(a, x), Q the regularized upper incomplete gamma function (the survival function of a Gamma(a, 1)
+// variable at x), for a > 0, x >= 0; lgamma_a = log Gamma(a). Series for P below x = a + 1, Lentz's continued
+// fraction for Q above (Numerical Recipes 6.2), both to double precision.
+DEVICE double log_gamma_q(double a, double x, double lgamma_a) {
+    if (!(x > 0)) return 0.0;
+    const double log_prefactor = -x + a * log(x) - lgamma_a;
+    if (x < a + 1) {
+        double term = 1.0 / a, sum = term, ap = a;
+        for (int k = 0; k < 100000 && fabs(term) > fabs(sum) * 1e-16; ++k) {
+            ap += 1;
+            term *= x / ap;
+            sum += term;
+        }
+        return log1p(-sum * exp(log_prefactor));
+    }
+    const double tiny = 1e-300;
+    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+    for (int k = 1; k < 100000; ++k) {
+        const double an = -k * (k - a);
+        b += 2;
+        d = an * d + b;
+        if (fabs(d) < tiny) d = tiny;
+        c = b + an / c;
+        if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        const double delta = d * c;
+        h *= delta;
+        if (fabs(delta - 1) < 1e-16) break;
+    }
+    return log_prefactor + log(h);
+}
+
+// SpikeSourceInhGamma: a gamma renewal process whose shape a and scale b (per ms: inv_scale = 1 / b) change at
+// the bin edges (PyNN's definition; NEST 2's inh_gamma_generator: the hazard of Gamma(a(t), b(t)) at the age
+// t - t_last, realized by thinning). On the grid: a neuron of age tau (ms since its last spike, or since 0)
+// spikes in a step with the probability that the Gamma(a, b) interval ends within the step given that it
+// exceeds tau, 1 - Q(a, (tau + dt) / b) / Q(a, tau / b), with the bin in force at the step's start. Neuron
+// i's bins are bin_step[bin_offsets[i] .. bin_offsets[i+1]) (the first step of each, sorted); no spikes before
+// its first bin. The process runs in every step; spikes are emitted while first_step <= step < end_step.
+KERNEL void spike_source_inh_gamma_update(
+    const long long* clock, int n, REAL dt, unsigned long long seed, unsigned int stream,
+    const long long* bin_offsets, const long long* bin_step, const REAL* shape, const REAL* inv_scale,
+    const REAL* lgamma_shape, const long long* first_step, const long long* end_step,
+    int* age, int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+{
+    const long long step = clock[0];
+    GRID_STRIDE(i, n) {
+        const int steps = age[i];
+        age[i] = steps < 2147483647 ? steps + 1 : steps;
+        long long lo = bin_offsets[i], hi = bin_offsets[i + 1];   // the last bin with bin_step <= step
+        if (lo == hi || bin_step[lo] > step) continue;
+        while (hi - lo > 1) {
+            const long long mid = lo + (hi - lo) / 2;
+            if (bin_step[mid] <= step) lo = mid; else hi = mid;
+        }
+        const double a = (double)shape[lo], rate = (double)inv_scale[lo], tau = (double)steps * (double)dt;
+        const double log_survival = log_gamma_q(a, (tau + (double)dt) * rate, (double)lgamma_shape[lo])
+                                    - log_gamma_q(a, tau * rate, (double)lgamma_shape[lo]);
+        const double probability = -expm1(log_survival);
+        const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
+        if (philox_uniform(bits.v[0], bits.v[1]) < probability) {
+            age[i] = 0;
+            if (step >= first_step[i] && step < end_step[i])
+                emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        }
+    }
+}
+
 // DCSource: adds `amplitude` to the injected current of each target while first_step <= step < end_step.
 KERNEL void dc_source_apply(
     const long long* clock, int n_targets, const int* targets, REAL amplitude, long long first_step,

@@ -13,9 +13,10 @@ from pyNN.standardmodels import StandardCellType
 
 from . import simulator                                                 # noqa: F401
 from .standardmodels.cells import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha,  # noqa: F401
-                                   SpikeSourceArray, SpikeSourcePoisson)
+                                   SpikeSourceArray, SpikeSourcePoisson, IF_curr_delta, Izhikevich,
+                                   SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceInhGamma)
 from .standardmodels.synapses import StaticSynapse                      # noqa: F401
-from .standardmodels.electrodes import DCSource                         # noqa: F401
+from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly           # noqa: F401
 from .projections import Projection                                     # noqa: F401
 from .native_rng import NativeRNG                                       # noqa: F401

@@ -40,8 +40,26 @@ class NeuronGroup:
             new[name][mask] = values
         self.coefficients = self._coefficients(new)   # validates first
         self.parameters = new
-        self._dirty_coefficients = True
-        self.sim.invalidate()   # the next run uploads the new coefficients
+        if not self._write_coefficients():
+            self._dirty_coefficients = True
+            self.sim.invalidate()   # an array changes size: the next run builds and uploads anew
+
+    def _write_coefficients(self) -> bool:
+        """Write the coefficients into the device arrays in place (the step plan holds those); False, writing
+        nothing, if there are none yet, an array would change size, or the spike list would be too small."""
+        device = self.device
+        if "spike_ids" not in device or self.model.spike_capacity(self.size, self.coefficients) > \
+                device["spike_ids"].size:
+            return False
+        arrays = {name: np.broadcast_to(values, values.shape or (self.size,))
+                  for name, values in self.coefficients.items()}
+        if any(name not in device or device[name].shape != array.shape for name, array in arrays.items()):
+            return False
+        for name, array in arrays.items():
+            self.sim.write(device[name], array)
+        if "emit_step" in self.coefficients:
+            self._seek_spike_arrays()
+        return True
 
     def _coefficients(self, parameters: dict) -> dict:
         """The model's coefficients; a bad value raises InvalidParameterValueError naming the population."""

@@ -3,12 +3,14 @@ device model that says which kernel updates it, its state arrays, and the per-ne
 kernel needs (exact-integration propagators computed here, in float64, from the parameters)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from pyNN import errors
 from pyNN.parameters import Sequence
 from pyNN.standardmodels import build_translations, cells
 
-from ..timegrid import duration_steps, grid_steps, spike_stamp_steps
+from ..timegrid import duration_steps, grid_steps, spike_stamp_steps, tics, tics_per_step
 
 REAL, INT = "real", "int"
 MAX_MEAN_COUNT = 500   # spikes per step and source: the Poisson draw by inverse transform stays exact below it
@@ -262,6 +264,135 @@ class PoissonSource(DeviceModel):
                     stream=sim.rng_stream("poisson", group.index))
 
 
+def _active_steps(p, dt, what):
+    """first_step, end_step of a source active in (start, start + duration], as PoissonSource."""
+    return {"first_step": grid_steps(p["start"], dt, "%s start" % what),
+            "end_step": grid_steps(np.asarray(p["start"], dtype=float) + p["duration"], dt,
+                                   "%s start + duration" % what)}
+
+
+class PoissonRefractorySource(DeviceModel):
+    """NEST's ppd_sup_generator with one component process (what pyNN.nest uses): in each step a live source
+    spikes with probability dt / (1000 / rate - tau_refrac); after a spike it is dead for floor(tau_refrac / dt)
+    steps (NEST's dead-time bins, counted here in whole tics), so the mean interval stays 1000 / rate when
+    tau_refrac is a multiple of dt. At most one spike per step."""
+    kernel = "spike_source_poisson_refractory_update"
+    is_source = True
+    receptors = ()
+    state = {"dead": (None, INT)}
+
+    def coefficients(self, p, dt):
+        _check(p, non_negative=("rate", "tau_refrac", "start", "duration"))
+        rate, tau_refrac = np.asarray(p["rate"], dtype=float), np.asarray(p["tau_refrac"], dtype=float)
+        dead = np.where(rate > 0, tau_refrac, 0.0)   # rate 0: never spikes, whatever the dead time
+        bad = rate * dead >= 1000.0
+        if bad.any():
+            raise errors.InvalidParameterValueError(
+                "SpikeSourcePoissonRefractory: the mean interval 1000 / rate must be longer than tau_refrac "
+                "(as NEST's ppd_sup_generator), got rate=%g Hz, tau_refrac=%g ms"
+                % (np.broadcast_to(rate, bad.shape)[bad][0], np.broadcast_to(tau_refrac, bad.shape)[bad][0]))
+        hazard = rate * dt / (1000.0 - rate * dead)
+        if (hazard > 1).any():
+            rate, tau_refrac, hazard = np.broadcast_arrays(rate, tau_refrac, hazard)
+            k = np.argmax(hazard)
+            raise errors.InvalidParameterValueError(
+                "SpikeSourcePoissonRefractory: rate %g Hz with tau_refrac %g ms is too high for a time step of "
+                "%g ms (spike probability per step dt / (1000 / rate - tau_refrac) = %g > 1)"
+                % (rate.flat[k], tau_refrac.flat[k], dt, hazard.flat[k]))
+        dead_steps = np.minimum(tics(np.minimum(tau_refrac, 1e12)) // tics_per_step(dt), np.iinfo(np.int32).max)
+        return {"hazard": hazard, "dead_steps": dead_steps.astype(np.int32),
+                **_active_steps(p, dt, "SpikeSourcePoissonRefractory")}
+
+    def kernel_arguments(self, group):
+        sim = group.sim
+        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
+                    stream=sim.rng_stream("poisson_refractory", group.index))
+
+
+class GammaSource(DeviceModel):
+    """NEST's gamma_sup_generator with one component process (what pyNN.nest uses): the process moves through
+    alpha states, one transition with probability p = beta * dt per step (beta in Hz, dt in s), and spikes on
+    leaving the last; it starts in the last state. Intervals are sums of alpha geometric waits: mean alpha / beta,
+    CV^2 = (1 - p) / alpha. At most one spike per step."""
+    kernel = "spike_source_gamma_update"
+    is_source = True
+    receptors = ()
+    state = {"remaining": (None, INT)}
+
+    def coefficients(self, p, dt):
+        _check(p, non_negative=("beta", "start", "duration"))
+        alpha = np.asarray(p["alpha"], dtype=float)
+        bad = ~((alpha >= 1) & (alpha == np.round(alpha)) & (alpha < 2 ** 31))
+        if bad.any():
+            raise errors.InvalidParameterValueError(
+                "SpikeSourceGamma alpha must be a whole number >= 1 (NEST's gamma_shape), got %s" % alpha[bad][:5])
+        transition = np.asarray(p["beta"], dtype=float) * dt / 1000.0
+        if (transition > 1).any():
+            raise errors.InvalidParameterValueError(
+                "SpikeSourceGamma beta %g Hz is too high for a time step of %g ms (transition probability "
+                "beta * dt = %g > 1)" % (np.max(p["beta"]), dt, np.max(transition)))
+        return {"transition": transition, "shape": alpha.astype(np.int32),
+                **_active_steps(p, dt, "SpikeSourceGamma")}
+
+    def kernel_arguments(self, group):
+        sim = group.sim
+        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
+                    stream=sim.rng_stream("gamma", group.index))
+
+
+class InhGammaSource(DeviceModel):
+    """A gamma renewal process with shape a and scale b (s) that change at the times tbins (ms): the hazard of
+    Gamma(a(t), b(t)) at the time since the last spike (since 0 before the first), as NEST 2's
+    inh_gamma_generator (pyNN.nest's model, gone from NEST 3); on the grid, each step spikes with the
+    probability that the interval ends within it (cuda/sources.cu). At most one spike per step."""
+    kernel = "spike_source_inh_gamma_update"
+    is_source = True
+    receptors = ()
+    state = {"age": (None, INT)}
+
+    def coefficients(self, p, dt):
+        _check(p, non_negative=("start", "duration"))
+        a, b, tbins = (_sequences(p[name], name) for name in ("a", "b", "tbins"))
+        for i, (a_i, b_i, t_i) in enumerate(zip(a, b, tbins)):
+            if not a_i.size == b_i.size == t_i.size:
+                raise errors.InvalidParameterValueError(
+                    "SpikeSourceInhGamma a, b and tbins must have the same length, got %d, %d, %d (cell %d)"
+                    % (a_i.size, b_i.size, t_i.size, i))
+            if t_i.size > 1 and np.any(np.diff(t_i) < 0):
+                raise errors.InvalidParameterValueError(
+                    "SpikeSourceInhGamma tbins must be sorted in increasing order, got %s" % t_i[:10])
+        offsets = np.concatenate([[0], np.cumsum([t_i.size for t_i in tbins])]).astype(np.int64)
+        shape, scale, times = (np.concatenate(x) if x else np.zeros(0) for x in (a, b, tbins))
+        for name, values in (("a", shape), ("b", scale)):
+            if not (values > 0).all():
+                raise errors.InvalidParameterValueError(
+                    "SpikeSourceInhGamma %s must be positive, got %s" % (name, values[~(values > 0)][:5]))
+        if not np.isfinite(shape).all() or not np.isfinite(times).all():
+            raise errors.InvalidParameterValueError("SpikeSourceInhGamma a and tbins must be finite")
+        # a bin is in force from the first step that starts at or after its time
+        bin_step = -(-tics(np.maximum(times, 0.0)) // tics_per_step(dt))
+        if shape.size == 0:
+            shape = scale = bin_step = np.ones(1)
+        return {"bin_offsets": offsets, "bin_step": bin_step.astype(np.int64), "shape": shape,
+                "inv_scale": 1.0 / (1000.0 * scale), "lgamma_shape": np.array([math.lgamma(x) for x in shape]),
+                **_active_steps(p, dt, "SpikeSourceInhGamma")}
+
+    def kernel_arguments(self, group):
+        sim = group.sim
+        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
+                    stream=sim.rng_stream("inh_gamma", group.index))
+
+
+def _sequences(values, name: str) -> list:
+    """Per-cell float arrays of a Sequence parameter."""
+    out = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
+           for value in np.atleast_1d(values)]
+    for array in out:
+        if np.isnan(array).any():
+            raise errors.InvalidParameterValueError("%s must be numbers, got %s" % (name, array[:10]))
+    return out
+
+
 _LIF = ("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset", "tau_syn_E", "tau_syn_I")
 
 
@@ -299,3 +430,62 @@ class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     __doc__ = cells.SpikeSourcePoisson.__doc__
     translations = _identity("rate", "start", "duration")
     device_model = PoissonSource()
+
+
+class SpikeSourcePoissonRefractory(cells.SpikeSourcePoissonRefractory):
+    __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
+    translations = _identity("rate", "tau_refrac", "start", "duration")
+    device_model = PoissonRefractorySource()
+
+
+class SpikeSourceGamma(cells.SpikeSourceGamma):
+    __doc__ = cells.SpikeSourceGamma.__doc__
+    translations = _identity("alpha", "beta", "start", "duration")
+    device_model = GammaSource()
+
+
+class SpikeSourceInhGamma(cells.SpikeSourceInhGamma):
+    __doc__ = cells.SpikeSourceInhGamma.__doc__
+    translations = _identity("a", "b", "tbins", "start", "duration")
+    device_model = InhGammaSource()
+
+
+class IafPscDelta(DeviceModel):
+    """NEST's iaf_psc_delta: an input of weight w (mV) makes v jump by w; inputs arriving while refractory are
+    discarded (NEST's default refractory_input = false)."""
+    kernel = "iaf_psc_delta_update"
+    state = {"v": ("v", REAL), "refractory": (None, INT)}
+    recordables = {"v": "v"}
+
+    def coefficients(self, p, dt):
+        _check(p, positive=("tau_m", "cm"), non_negative=("tau_refrac",))
+        _check_reset(p)
+        return {
+            "e_l": p["v_rest"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"], "i_offset": p["i_offset"],
+            "refractory_steps": _refractory_steps(p, dt),
+            "p_vv": np.exp(-dt / p["tau_m"]), "p_v_i": -p["tau_m"] / p["cm"] * np.expm1(-dt / p["tau_m"]),
+        }
+
+
+class IzhikevichModel(DeviceModel):
+    """NEST's izhikevich with consistent_integration = true (forward Euler from the old v and u, input spikes
+    added to v after the step, threshold 30 mV); currents in pA as NEST (1000 x nA)."""
+    kernel = "izhikevich_update"
+    state = {"v": ("v", REAL), "u": ("u", REAL)}
+    recordables = {"v": "v", "u": "u"}
+
+    def coefficients(self, p, dt):
+        return {"a": p["a"], "b": p["b"], "c": p["c"], "d": p["d"],
+                "i_offset_pa": np.asarray(p["i_offset"], dtype=float) * 1000.0}
+
+
+class IF_curr_delta(cells.IF_curr_delta):
+    __doc__ = cells.IF_curr_delta.__doc__
+    translations = _identity("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset")
+    device_model = IafPscDelta()
+
+
+class Izhikevich(cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__
+    translations = _identity("a", "b", "c", "d", "i_offset")
+    device_model = IzhikevichModel()
