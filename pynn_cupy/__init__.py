@@ -15,6 +15,8 @@ from . import simulator                                                 # noqa: 
 from .standardmodels.cells import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha,  # noqa: F401
                                    SpikeSourceArray, SpikeSourcePoisson, IF_curr_delta, Izhikevich,
                                    SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceInhGamma)
+from .standardmodels.adexp import EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista   # noqa: F401
+from .standardmodels.hh import HH_cond_exp                                 # noqa: F401
 from .standardmodels.synapses import StaticSynapse                      # noqa: F401
 from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly           # noqa: F401

@@ -24,6 +24,7 @@ EXAMPLES = {   # script -> extra command-line arguments after the simulator name
     "update_spike_source_array.py": [],
     "random_numbers.py": [],
     "varying_poisson.py": [],
+    "HH_cond_exp2.py": [],
     "Izhikevich.py": [],   # breaks on pyNN.nest (NumPy 2 in PyNN's connector path); ours takes whole arrays
 }
 

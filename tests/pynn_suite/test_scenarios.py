@@ -24,8 +24,6 @@ JOBS = int(os.environ.get("PYNN_SUITE_JOBS", "0")) or None
 
 # scenario -> the out-of-scope feature it uses (read from the scenario's code)
 EXPECTED_OUT_OF_SCOPE = {
-    "test_cell_types.test_EIF_cond_alpha_isfa_ista": "EIF_cond_alpha_isfa_ista cell type",
-    "test_cell_types.test_HH_cond_exp": "HH_cond_exp cell type",
     "test_cell_types.test_composed_neuron_model_homogeneous_receptors":
         "composed PointNeuron(AdExp/LIF, AlphaPSR/CurrExpPostSynapticResponse), named receptors",
     "test_connection_handling.test_issue652": "STDPMechanism (SpikePairRule, AdditiveWeightDependence)",
@@ -36,10 +34,9 @@ EXPECTED_OUT_OF_SCOPE = {
     "test_parameter_handling.test_set_synaptic_parameters_partially_connected": "TsodyksMarkramSynapse",
     "test_parameter_handling.test_set_synaptic_parameters_multiply_connected": "TsodyksMarkramSynapse",
     "test_parameter_handling.test_issue505": "TsodyksMarkramSynapse",
-    "test_recording.test_record_vm_and_gsyn_from_assembly": "EIF_cond_exp_isfa_ista cell type",
     "test_recording.test_issue259": "spike_precision='off_grid': exact off-grid spike times (rtol 1e-17)",
     "test_scenario3.test_scenario3": "STDPMechanism (SpikePairRule, AdditiveWeightDependence)",
-    "test_scenario4.test_scenario4": "EIF_cond_exp_isfa_ista cell type, TsodyksMarkramSynapse",
+    "test_scenario4.test_scenario4": "TsodyksMarkramSynapse",
     "test_scenario5.test_scenario5": "multi-compartment neurons (MultiCompartmentNeuron, morphologies)",
     "test_synapse_types.test_simple_stochastic_synapse": "SimpleStochasticSynapse",
 }
