@@ -84,6 +84,7 @@ class DeviceModel:
     receptors: tuple = ("excitatory", "inhibitory")   # PyNN receptor types, in the order of the input ring
     state: dict = {}        # state array -> (PyNN initial-value name or None for 0, kind)
     recordables: dict = {}  # PyNN variable -> state array
+    rng_purpose = ""        # models drawing random numbers: their purpose (simulator.RNG_PURPOSES): seed, stream
     # int32 event counters the kernel increments (last arguments) -> what an event means (a template filled
     # by counter_context); the host warns
     counters: dict = {}
@@ -106,8 +107,11 @@ class DeviceModel:
     def kernel_arguments(self, group) -> dict:
         """What the kernel's parameters are bound to, by name."""
         sim = group.sim
-        return dict(group.device, clock=sim._clock, n=np.int32(group.size), L=np.int32(group.slots),
-                    dt=sim.real(sim.dt), **group.spike_list())
+        arguments = dict(group.device, clock=sim._clock, n=np.int32(group.size), L=np.int32(group.slots),
+                         dt=sim.real(sim.dt), **group.spike_list())
+        if self.rng_purpose:
+            arguments.update(seed=np.uint64(sim.rng_seed), stream=sim.rng_stream(self.rng_purpose, group.index))
+        return arguments
 
 
 class IafPscExp(DeviceModel):
@@ -235,6 +239,7 @@ class SpikeArraySource(DeviceModel):
 class PoissonSource(DeviceModel):
     kernel = "spike_source_poisson_update"
     is_source = True
+    rng_purpose = "poisson"
     receptors = ()
 
     def spike_capacity(self, size, coefficients):
@@ -253,19 +258,11 @@ class PoissonSource(DeviceModel):
             raise errors.InvalidParameterValueError(
                 "SpikeSourcePoisson rate %g Hz at a time step of %g ms is more than %d spikes per step"
                 % (np.max(p["rate"]), dt, MAX_MEAN_COUNT))
-        return {"mean_count": mean_count,
-                "first_step": grid_steps(p["start"], dt, "SpikeSourcePoisson start"),
-                "end_step": grid_steps(np.asarray(p["start"], dtype=float) + p["duration"], dt,
-                                       "SpikeSourcePoisson start + duration")}
-
-    def kernel_arguments(self, group):
-        sim = group.sim
-        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
-                    stream=sim.rng_stream("poisson", group.index))
+        return {"mean_count": mean_count, **_active_steps(p, dt, "SpikeSourcePoisson")}
 
 
 def _active_steps(p, dt, what):
-    """first_step, end_step of a source active in (start, start + duration], as PoissonSource."""
+    """first_step, end_step of a source whose spikes lie in (start, start + duration], as PyNN defines it."""
     return {"first_step": grid_steps(p["start"], dt, "%s start" % what),
             "end_step": grid_steps(np.asarray(p["start"], dtype=float) + p["duration"], dt,
                                    "%s start + duration" % what)}
@@ -278,6 +275,7 @@ class PoissonRefractorySource(DeviceModel):
     tau_refrac is a multiple of dt. At most one spike per step."""
     kernel = "spike_source_poisson_refractory_update"
     is_source = True
+    rng_purpose = "poisson_refractory"
     receptors = ()
     state = {"dead": (None, INT)}
 
@@ -303,11 +301,6 @@ class PoissonRefractorySource(DeviceModel):
         return {"hazard": hazard, "dead_steps": dead_steps.astype(np.int32),
                 **_active_steps(p, dt, "SpikeSourcePoissonRefractory")}
 
-    def kernel_arguments(self, group):
-        sim = group.sim
-        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
-                    stream=sim.rng_stream("poisson_refractory", group.index))
-
 
 class GammaSource(DeviceModel):
     """NEST's gamma_sup_generator with one component process (what pyNN.nest uses): the process moves through
@@ -316,6 +309,7 @@ class GammaSource(DeviceModel):
     CV^2 = (1 - p) / alpha. At most one spike per step."""
     kernel = "spike_source_gamma_update"
     is_source = True
+    rng_purpose = "gamma"
     receptors = ()
     state = {"remaining": (None, INT)}
 
@@ -334,11 +328,6 @@ class GammaSource(DeviceModel):
         return {"transition": transition, "shape": alpha.astype(np.int32),
                 **_active_steps(p, dt, "SpikeSourceGamma")}
 
-    def kernel_arguments(self, group):
-        sim = group.sim
-        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
-                    stream=sim.rng_stream("gamma", group.index))
-
 
 class InhGammaSource(DeviceModel):
     """A gamma renewal process with shape a and scale b (s) that change at the times tbins (ms): the hazard of
@@ -347,6 +336,7 @@ class InhGammaSource(DeviceModel):
     probability that the interval ends within it (cuda/sources.cu). At most one spike per step."""
     kernel = "spike_source_inh_gamma_update"
     is_source = True
+    rng_purpose = "inh_gamma"
     receptors = ()
     state = {"age": (None, INT)}
 
@@ -376,11 +366,6 @@ class InhGammaSource(DeviceModel):
         return {"bin_offsets": offsets, "bin_step": bin_step.astype(np.int64), "shape": shape,
                 "inv_scale": 1.0 / (1000.0 * scale), "lgamma_shape": np.array([math.lgamma(x) for x in shape]),
                 **_active_steps(p, dt, "SpikeSourceInhGamma")}
-
-    def kernel_arguments(self, group):
-        sim = group.sim
-        return dict(super().kernel_arguments(group), seed=np.uint64(sim.rng_seed),
-                    stream=sim.rng_stream("inh_gamma", group.index))
 
 
 def _sequences(values, name: str) -> list:
