@@ -17,6 +17,10 @@ from .standardmodels.cells import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_c
                                    SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceInhGamma)
 from .standardmodels.adexp import EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista   # noqa: F401
 from .standardmodels.hh import HH_cond_exp                                 # noqa: F401
+from .standardmodels.composed import (PointNeuron, LIF, AdExp, CurrExpPostSynapticResponse,  # noqa: F401
+                                      CondExpPostSynapticResponse, CondAlphaPostSynapticResponse,
+                                      CondBetaPostSynapticResponse, ExpPSR, AlphaPSR, BetaPSR)
+from .standardmodels.gif import GIF_cond_exp, IF_cond_exp_gsfa_grr, IF_facets_hardware1   # noqa: F401
 from .standardmodels.synapses import StaticSynapse                      # noqa: F401
 from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly           # noqa: F401

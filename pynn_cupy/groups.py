@@ -95,6 +95,7 @@ class NeuronGroup:
 
     def build(self, slots: int) -> None:
         sim, real = self.sim, self.sim.real
+        self.model.build_state(self)
         for name, (_, kind) in self.model.state.items():
             if name not in self.device:
                 self.device[name] = sim.device_array(self._initial_state(name), real if kind == REAL else np.int32)

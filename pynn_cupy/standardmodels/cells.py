@@ -100,8 +100,11 @@ class DeviceModel:
         """The most spikes `n_cells` of the population can emit in one step."""
         return min(n_cells, capacity)
 
+    def build_state(self, group) -> None:
+        """Device arrays beyond `state` (e.g. state arrays sharing one storage), made before the state arrays."""
+
     def coefficients(self, p: dict, dt: float) -> dict:
-        """Per-neuron kernel coefficients from the parameters (validating them), in kernel argument order."""
+        """Per-neuron kernel coefficients from the parameters (validating them), by kernel parameter name."""
         raise NotImplementedError
 
     def kernel_arguments(self, group) -> dict:

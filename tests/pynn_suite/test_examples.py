@@ -26,6 +26,8 @@ EXAMPLES = {   # script -> extra command-line arguments after the simulator name
     "varying_poisson.py": [],
     "HH_cond_exp2.py": [],
     "Izhikevich.py": [],   # breaks on pyNN.nest (NumPy 2 in PyNN's connector path); ours takes whole arrays
+    "multi_synapse.py": [],   # breaks on pyNN.nest (NumPy 2 in PyNN's connector path); ours takes whole arrays
+    "monolith_vs_composed.py": [],
 }
 
 

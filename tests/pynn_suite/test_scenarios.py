@@ -24,8 +24,6 @@ JOBS = int(os.environ.get("PYNN_SUITE_JOBS", "0")) or None
 
 # scenario -> the out-of-scope feature it uses (read from the scenario's code)
 EXPECTED_OUT_OF_SCOPE = {
-    "test_cell_types.test_composed_neuron_model_homogeneous_receptors":
-        "composed PointNeuron(AdExp/LIF, AlphaPSR/CurrExpPostSynapticResponse), named receptors",
     "test_connection_handling.test_issue652": "STDPMechanism (SpikePairRule, AdditiveWeightDependence)",
     "test_connectors.test_all_to_all_tsodyksmarkram": "TsodyksMarkramSynapse",
     "test_connectors.test_fixed_number_pre_with_replacement_heterogeneous_parameters": "TsodyksMarkramSynapse",
