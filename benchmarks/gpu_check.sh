@@ -4,14 +4,14 @@
 #
 # How to invoke (from the repository root; the device tool sets $OUT and copies the work tree,
 # which must include .whl/ -- it is tracked; otherwise pass carry [".whl"]):
-#     run(command="bash benchmarks/gpu_check.sh", timeout_s=420, carry=[".cache/pynn-sdist"])
+#     run(command="bash benchmarks/gpu_check.sh", timeout_s=520, carry=[".cache/pynn-sdist"])
 # Locally (e.g. to exercise the script without a GPU): OUT=/tmp/gpu_out bash benchmarks/gpu_check.sh
 # The PyNN scenario tests need the git-ignored .cache/pynn-sdist (no PyPI on the device): add
 # ".cache/pynn-sdist" to carry, or leave them out with PYTEST_ARGS.
 # Overrides (environment): PYTHON (interpreter), GPU_CHECK_BUDGET (s), VA_SIM_TIME (ms, default 1000),
 # PYTEST_ARGS (default "tests").
 #
-# Steps, each under `timeout` and a global budget (GPU_CHECK_BUDGET, default 355 s), so one
+# Steps, each under `timeout` and a global budget (GPU_CHECK_BUDGET, default 450 s), so one
 # failure or hang does not lose the others:
 #   1. env.txt          nvidia-smi, python/cupy/g++ versions
 #   2. install.log      PyNN, neo, lazyarray, quantities from .whl/ (pip --no-index), then the
@@ -19,16 +19,17 @@
 #   3. pytest.log       PYNN_CUPY_DEVICE=gpu pytest -q tests (all of it: one device run must show everything)
 #   4. gpu_vs_twin.log  benchmarks/gpu_vs_twin.py (GPU vs CPU twin, float64 and float32)
 #   5. va_benchmark.log benchmarks/va_benchmark.py --backend cupy, --device gpu then --device cpu
-#   6. results.json     everything merged: step exit codes and durations, the pytest summary, the
+#   6. batch.log        benchmarks/batch_benchmark.py --device gpu (1 x 10000 vs 10 x 1000 vs 100 x 100)
+#   7. results.json     everything merged: step exit codes and durations, the pytest summary, the
 #                       gpu-vs-twin comparisons, both VA results and the GPU/CPU-twin ratio
-# At most 8 files land in $OUT (6 when the merge succeeds). Commit results.json under
+# At most 9 files land in $OUT (7 when the merge succeeds). Commit results.json under
 # benchmarks/results/ with the device named.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu_out}
 mkdir -p "$OUT"
 PY=${PYTHON:-$(command -v python3 || command -v python)}
-BUDGET=${GPU_CHECK_BUDGET:-355}
+BUDGET=${GPU_CHECK_BUDGET:-450}
 VA_SIM_TIME=${VA_SIM_TIME:-1000}
 T0=$SECONDS
 STEPS=""
@@ -90,8 +91,9 @@ step import_check 30 "$OUT/install.log" "$PY" -c \
 TEST_ARGS=(tests)
 "$PY" -c "import nest" >/dev/null 2>&1 || TEST_ARGS+=(--ignore=tests/vs_nest -k "not nest")
 [ -d .cache/pynn-sdist/pynn_scenarios ] || TEST_ARGS+=(--ignore=tests/pynn_suite)
+"$PY" -c "import xdist" >/dev/null 2>&1 && TEST_ARGS+=(-n 8)
 [ -n "${PYTEST_ARGS:-}" ] && read -r -a TEST_ARGS <<< "$PYTEST_ARGS"
-PYNN_CUPY_DEVICE=gpu step pytest 150 "$OUT/pytest.log" "$PY" -m pytest -q -p no:cacheprovider "${TEST_ARGS[@]}"
+PYNN_CUPY_DEVICE=gpu step pytest 220 "$OUT/pytest.log" "$PY" -m pytest -q -p no:cacheprovider "${TEST_ARGS[@]}"
 
 # 4. GPU vs CPU twin
 step gpu_vs_twin 90 "$OUT/gpu_vs_twin.log" "$PY" benchmarks/gpu_vs_twin.py --budget $(cap 85) \
@@ -103,7 +105,11 @@ step va_gpu 50 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backen
 step va_cpu 45 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backend cupy --device cpu \
   --sim-time "$VA_SIM_TIME" --budget $(cap 40) --json "$OUT/va_cpu.json"
 
-# 6. merge into results.json (removing the merged parts, to keep $OUT small)
+# 6. neuron batches: 1 x 10000 against 10 x 1000 and 100 x 100 populations
+step batch_gpu 30 "$OUT/batch.log" "$PY" benchmarks/batch_benchmark.py --device gpu --steps 1000 --reps 3 \
+  --json "$OUT/batch_gpu.json"
+
+# 7. merge into results.json (removing the merged parts, to keep $OUT small)
 STEPS="$STEPS" timeout 20 "$PY" - "$OUT" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
@@ -124,7 +130,7 @@ env = tail("env.txt", 1000)
 res = {"steps": [dict(zip(("name", "rc", "seconds"), l.split())) for l in os.environ["STEPS"].splitlines() if l],
        "gpu": next((l.split("GPU ", 1)[1] for l in env if l.startswith("GPU ")), None),
        "env": env[:40], "pytest_summary": tail("pytest.log", 4),
-       "gpu_vs_twin": load("gpu_vs_twin.json")}
+       "gpu_vs_twin": load("gpu_vs_twin.json"), "batch": load("batch_gpu.json")}
 va = {d: load(f"va_{d}.json").get("results", {}).get("cupy", {"error": "no result"}) for d in ("gpu", "cpu")}
 res["va_benchmark"] = va
 try:
@@ -133,7 +139,7 @@ except (KeyError, TypeError, ZeroDivisionError) as err:
     res["va_gpu_over_cpu_twin"] = {"error": repr(err)}
 with open(os.path.join(out, "results.json"), "w") as f:
     json.dump(res, f, indent=1)
-for name in ("gpu_vs_twin.json", "va_gpu.json", "va_cpu.json"):
+for name in ("gpu_vs_twin.json", "va_gpu.json", "va_cpu.json", "batch_gpu.json"):
     if os.path.exists(os.path.join(out, name)):
         os.remove(os.path.join(out, name))
 print(json.dumps({"steps": res["steps"], "va_gpu_over_cpu_twin": res["va_gpu_over_cpu_twin"]}, indent=1))
