@@ -155,15 +155,11 @@ DEVICE void aeif_multisynapse_neuron(long long i, AEIF_MS_PARAMS) {
     conductance, jump_g, jump_dg, ring, i_stim, spike_ids, spike_count, spike_capacity, dropped, rkf45_overruns, \
     merged_spikes
 
-KERNEL void aeif_multisynapse_4_update(AEIF_MS_PARAMS) {
-    GRID_STRIDE(i, n) aeif_multisynapse_neuron<4>(i, AEIF_MS_ARGS);
+// One entry point per receptor capacity R (the registry finds kernels made by such a macro: runtime/sources.py).
+#define AEIF_MULTISYNAPSE_KERNEL(R) KERNEL void aeif_multisynapse_##R##_update(AEIF_MS_PARAMS) { \
+    GRID_STRIDE(i, n) aeif_multisynapse_neuron<R>(i, AEIF_MS_ARGS); \
 }
-KERNEL void aeif_multisynapse_8_update(AEIF_MS_PARAMS) {
-    GRID_STRIDE(i, n) aeif_multisynapse_neuron<8>(i, AEIF_MS_ARGS);
-}
-KERNEL void aeif_multisynapse_16_update(AEIF_MS_PARAMS) {
-    GRID_STRIDE(i, n) aeif_multisynapse_neuron<16>(i, AEIF_MS_ARGS);
-}
-KERNEL void aeif_multisynapse_32_update(AEIF_MS_PARAMS) {
-    GRID_STRIDE(i, n) aeif_multisynapse_neuron<32>(i, AEIF_MS_ARGS);
-}
+AEIF_MULTISYNAPSE_KERNEL(4)
+AEIF_MULTISYNAPSE_KERNEL(8)
+AEIF_MULTISYNAPSE_KERNEL(16)
+AEIF_MULTISYNAPSE_KERNEL(32)

@@ -10,7 +10,6 @@ from typing import NamedTuple
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: pynn_cupy/cuda; source checkout: <repo>/cuda.
 _CANDIDATES = (_HERE.parent / "cuda", _HERE.parent.parent / "cuda")
-_KERNEL_NAME = re.compile(r"^KERNEL\s+void\s+(\w+)\s*\(", re.MULTILINE)
 
 
 def kernel_dir() -> Path:
@@ -26,12 +25,28 @@ def kernel_files() -> tuple[Path, ...]:
     return tuple(sorted(kernel_dir().glob("*.cu")))
 
 
+# A kernel made by a macro of one argument, `#define MAKER(R) KERNEL void prefix_##R##_suffix(PARAMS) ...`,
+# instantiated by lines `MAKER(4)`: found by name (prefix_4_suffix) and bound by parameter name as any other.
+_KERNEL_MAKER = re.compile(r"^#define\s+(\w+)\((\w+)\)\s*(?:\\\n\s*)?KERNEL\s+void\s+([\w#]+)\s*\(([^)]*)\)",
+                           re.MULTILINE)
+
+
+def _signatures(text: str) -> dict[str, str]:
+    """Kernel name -> its parameter list (text) for the kernels a source file defines, literally or by a macro."""
+    signatures = {m.group(1): m.group(2) for m in _SIGNATURE.finditer(text)}
+    for maker, argument, pattern, parameters in _KERNEL_MAKER.findall(text):
+        for value in re.findall(r"^\s*%s\(\s*(\w+)\s*\)\s*;?\s*$" % maker, text, re.MULTILINE):
+            signatures[pattern.replace("##%s##" % argument, value).replace("##%s" % argument, value)
+                       .replace("%s##" % argument, value)] = parameters
+    return signatures
+
+
 @lru_cache(maxsize=None)
 def kernel_names() -> dict[str, Path]:
     """Map each kernel name to the file that defines it."""
     names = {}
     for path in kernel_files():
-        for name in _KERNEL_NAME.findall(path.read_text()):
+        for name in _signatures(path.read_text()):
             names[name] = path
     return names
 
@@ -73,9 +88,8 @@ def kernel_parameters(name: str, precision: str) -> tuple[Parameter, ...]:
     `#define NAME \\` blocks of the same file."""
     text = kernel_names()[name].read_text()
     macros = dict(re.findall(r"#define (\w+) \\\n((?:.*\\\n)*.*)", text))
-    match = next(m for m in _SIGNATURE.finditer(text) if m.group(1) == name)
     parameters = []
-    for raw in match.group(2).split(","):
+    for raw in _signatures(text)[name].split(","):
         raw = raw.strip()
         if raw in macros:
             parameters += [p.strip() for p in macros[raw].replace("\\\n", " ").split(",")]

@@ -102,3 +102,14 @@ def test_twin_on_two_host_threads_matches_one():
     count_one, count_two = sum(len(s) for s in spikes_one), sum(len(s) for s in spikes_two)
     assert count_one > 20 and abs(count_two - count_one) <= 0.02 * count_one
     np.testing.assert_allclose(v_two[:200], v_one[:200], atol=1e-6)
+
+
+def test_kernels_made_by_a_macro_are_found_and_bound_by_name():
+    text = ("#define PARAMS \\\n    const long long* clock, int n, REAL* v\n"
+            "#define MAKE(R) KERNEL void step_##R##_update(PARAMS) { \\\n    body<R>(); \\\n}\n"
+            "MAKE(4)\nMAKE(16)\nKERNEL void plain(int n)\n")
+    assert sources._signatures(text) == {"plain": "int n", "step_4_update": "PARAMS", "step_16_update": "PARAMS"}
+    names = sources.kernel_names()
+    assert {"aeif_multisynapse_%d_update" % r for r in (4, 8, 16, 32)} <= set(names)
+    assert [p.name for p in sources.kernel_parameters("aeif_multisynapse_8_update", "float32")][:4] == \
+        ["clock", "n", "L", "n_receptors"]
