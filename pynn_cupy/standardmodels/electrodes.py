@@ -21,6 +21,8 @@ from ..timegrid import FOREVER, grid_steps, tics_per_step
 def _targets_by_group(cells) -> list:
     """[(group, local indices)] for a Population, PopulationView, Assembly or a list of IDs."""
     from ..projections import cell_groups
+    if isinstance(cells, common.IDMixin):   # a single cell
+        cells = [cells]
     if isinstance(cells, (common.BasePopulation, common.Assembly)):
         groups, which, local = cell_groups(cells)
         return [(group, local[which == k]) for k, group in enumerate(groups)]

@@ -92,3 +92,13 @@ def test_float32_denormal_weight_reads_back_as_zero():
 def test_pynn_nest_names_are_exported():
     for name in ("Sequence", "ArrayParameter", "ParameterSpace", "set"):
         assert hasattr(sim, name), name
+
+
+def test_current_source_into_a_single_cell():
+    sim.setup(timestep=0.1, device="cpu")
+    cells = sim.Population(3, sim.IF_curr_exp())
+    cells.record("v")
+    sim.DCSource(amplitude=1.0, start=1.0, stop=5.0).inject_into(cells[1])
+    sim.run(3.0)
+    v = cells.get_data().segments[0].filter(name="v")[0].magnitude[-1]
+    assert v[1] > -65.0 and v[0] == v[2] == -65.0
