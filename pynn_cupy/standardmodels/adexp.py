@@ -10,7 +10,8 @@ import numpy as np
 from pyNN import errors
 from pyNN.standardmodels import cells
 
-from .cells import INT, REAL, DeviceModel, _check, _identity, _refractory_steps
+from .cells import (INT, REAL, DeviceModel, _check, _identity, _refractory_steps,
+                    rkf45_overruns)
 
 # NEST refuses (V_peak - V_th) / Delta_T at or above this: exp() would come within 1e20 of overflowing
 _MAX_EXP_ARG = np.log(np.finfo(np.float64).max / 1e20)
@@ -48,17 +49,10 @@ class AdExpCond(DeviceModel):
              "w_nest": (None, REAL), "g_exc_nest": (None, REAL), "g_inh_nest": (None, REAL)}
     recordables = {"v": "v", "w": "w", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh"}
     counters = {
-        "rkf45_overruns": "neuron-steps needed more than {max_tries} RKF45 step attempts to meet NEST's "
-                          "tolerance (1e-6; NEST takes them all): a very stiff parameter, such as a tau_syn far "
-                          "below the time step; the rest of each such step was taken in one step without "
-                          "error control, which may be far off",
+        **rkf45_overruns("1e-6"),
         "merged_spikes": "further spikes of a neuron within one time step (tau_refrac = 0 and a strong drive: "
                          "NEST emits each) were merged into the step's one spike (w was incremented for each)",
     }
-    MAX_TRIES = 10000   # RKF45_MAX_TRIES in cuda/rkf45.cuh
-
-    def counter_context(self, dt):
-        return {"max_tries": self.MAX_TRIES}
 
     def coefficients(self, p, dt):
         _check_adexp(p)

@@ -41,6 +41,17 @@ def _check_reset(parameters: dict) -> None:
             % (np.asarray(parameters["v_reset"]), np.asarray(parameters["v_thresh"])))
 
 
+RKF45_MAX_TRIES = 10000   # step attempts per neuron and time step: RKF45_MAX_TRIES in cuda/rkf45.cuh
+
+
+def rkf45_overruns(tolerance: str) -> dict:
+    """The counter of a model integrated by cuda/rkf45.cuh with NEST's `tolerance`."""
+    return {"rkf45_overruns": "neuron-steps needed more than %d RKF45 step attempts to meet NEST's tolerance (%s; "
+                              "NEST takes them all): a very stiff parameter, such as a time constant far below the "
+                              "time step; the rest of each such step was taken in one step without error control, "
+                              "which may be far off" % (RKF45_MAX_TRIES, tolerance)}
+
+
 def _refractory_steps(parameters: dict, dt: float) -> np.ndarray:
     steps = duration_steps(parameters["tau_refrac"], dt, "tau_refrac")
     if (steps > np.iinfo(np.int32).max).any():

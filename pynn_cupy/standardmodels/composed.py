@@ -24,7 +24,8 @@ from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import cells, receptors
 
 from .adexp import _check_adexp
-from .cells import INT, REAL, DeviceModel, _check, _check_reset, _identity, _refractory_steps, current_propagators
+from .cells import (INT, REAL, DeviceModel, _check, _check_reset, _identity, _refractory_steps, current_propagators,
+                    rkf45_overruns)
 
 MAX_RECEPTORS = 32                 # the largest kernel of cuda/multisynapse.cu
 _KERNEL_SIZES = (4, 8, 16, 32)     # aeif_multisynapse_<R>_update
@@ -175,10 +176,7 @@ class AeifMultisynapse(_ComposedModel):
     per_receptor_state = {"g": "gsyn", "g_nest": None, "dg": None}   # g: uS or nA; g_nest: nS or pA; dg: nS/ms
     recorded_array = "g"
     counters = {
-        "rkf45_overruns": "neuron-steps needed more than {max_tries} RKF45 step attempts to meet NEST's "
-                          "tolerance (1e-6; NEST takes them all): a very stiff parameter, such as a time constant "
-                          "far below the time step; the rest of each such step was taken in one step without "
-                          "error control, which may be far off",
+        **rkf45_overruns("1e-6"),
         "merged_spikes": "further spikes of a neuron within one time step (tau_refrac = 0 and a strong drive: "
                          "NEST emits each) were merged into the step's one spike",
     }
@@ -192,9 +190,6 @@ class AeifMultisynapse(_ComposedModel):
                 self.state["g_%d" % self.receptors.index(name)] = ("%s.isyn" % name, REAL)
         size = next(size for size in _KERNEL_SIZES if size >= len(self.receptors))
         self.kernel = "aeif_multisynapse_%d_update" % size
-
-    def counter_context(self, dt):
-        return {"max_tries": 10000}   # RKF45_MAX_TRIES in cuda/rkf45.cuh
 
     def coefficients(self, p, dt):
         n = _size(p)

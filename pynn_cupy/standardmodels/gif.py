@@ -15,7 +15,8 @@ from pyNN import errors
 from pyNN.parameters import ArrayParameter
 from pyNN.standardmodels import cells
 
-from .cells import INT, REAL, DeviceModel, IafCondExp, _check, _check_reset, _identity, _refractory_steps
+from .cells import (INT, REAL, DeviceModel, IafCondExp, _check, _check_reset, _identity, _refractory_steps,
+                    rkf45_overruns)
 
 
 def _values(parameters, name):
@@ -71,15 +72,7 @@ class GifCondExp(DeviceModel):
              "refractory": (None, INT), "h_step": (None, REAL),   # h_step: RKF45's next step, 0 = dt
              "g_exc_nest": (None, REAL), "g_inh_nest": (None, REAL)}   # nS (see nest_units_load, cuda/rkf45.cuh)
     recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh", "i_eta": "i_eta", "v_t": "v_t"}
-    counters = {
-        "rkf45_overruns": "neuron-steps needed more than {max_tries} RKF45 step attempts to meet NEST's "
-                          "tolerance (1e-3; NEST takes them all): a very stiff parameter, such as a tau_syn far "
-                          "below the time step; the rest of each such step was taken in one step without "
-                          "error control, which may be far off"}
-    MAX_TRIES = 10000   # RKF45_MAX_TRIES in cuda/rkf45.cuh
-
-    def counter_context(self, dt):
-        return {"max_tries": self.MAX_TRIES}
+    counters = rkf45_overruns("1e-3")
 
     def coefficients(self, p, dt):
         # NEST's checks (Parameters_::set), with the PyNN names and values
@@ -129,10 +122,6 @@ class IafCondSfaRr(DeviceModel):
              "g_exc_nest": (None, REAL), "g_inh_nest": (None, REAL)}
     recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh", "g_s": "g_sfa", "g_r": "g_rr"}
     counters = GifCondExp.counters
-    MAX_TRIES = GifCondExp.MAX_TRIES
-
-    def counter_context(self, dt):
-        return {"max_tries": self.MAX_TRIES}
 
     def coefficients(self, p, dt):
         # NEST's checks (Parameters_::set), with the PyNN names and values

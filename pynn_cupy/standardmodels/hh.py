@@ -8,7 +8,8 @@ import numpy as np
 from pyNN.standardmodels import cells
 
 from ..timegrid import duration_steps
-from .cells import INT, REAL, DeviceModel, _check, _identity
+from .cells import (INT, REAL, DeviceModel, _check, _identity,
+                    rkf45_overruns)
 
 NEST_T_REF = 2.0   # ms: hh_cond_exp_traub's default t_ref, which PyNN's HH_cond_exp leaves as it is
 
@@ -24,15 +25,7 @@ class HodgkinHuxleyCondExp(DeviceModel):
              "h_step": (None, REAL),   # RKF45's next step, 0 = dt
              "g_exc_nest": (None, REAL), "g_inh_nest": (None, REAL)}   # nS (see nest_units_load, cuda/rkf45.cuh)
     recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh"}
-    counters = {
-        "rkf45_overruns": "neuron-steps needed more than {max_tries} RKF45 step attempts to meet NEST's "
-                          "tolerance (1e-3; NEST takes them all): a very stiff parameter, such as a tau_syn far "
-                          "below the time step; the rest of each such step was taken in one step without "
-                          "error control, which may be far off"}
-    MAX_TRIES = 10000   # RKF45_MAX_TRIES in cuda/rkf45.cuh
-
-    def counter_context(self, dt):
-        return {"max_tries": self.MAX_TRIES}
+    counters = rkf45_overruns("1e-3")
 
     def coefficients(self, p, dt):
         # NEST checks C_m > 0 and tau_syn > 0 only; negative conductances make no neuron either
