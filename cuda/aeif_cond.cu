@@ -80,18 +80,18 @@ DEVICE int aeif_step(AdExp<N>& sys, REAL* y, REAL dt, REAL* h, int* refractory, 
     const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps
 
 #define AEIF_LOAD(S, i) \
-    S.c_m = c_m[i]; S.g_l = g_l[i]; S.e_l = e_l[i]; S.delta_t = delta_t[i]; S.v_th = v_th[i]; S.v_peak = v_peak[i]; \
-    S.v_reset = v_reset[i]; S.e_exc = e_exc[i]; S.e_inh = e_inh[i]; S.a = a[i]; S.tau_w = tau_w[i]; \
-    S.tau_exc = tau_exc[i]; S.tau_inh = tau_inh[i]; S.i_e = i_offset[i]; S.i_stim = i_stim[i] * NEST_UNITS
+    S.c_m = c_m[m.row]; S.g_l = g_l[m.row]; S.e_l = e_l[m.row]; S.delta_t = delta_t[m.row]; S.v_th = v_th[m.row]; S.v_peak = v_peak[m.row]; \
+    S.v_reset = v_reset[m.row]; S.e_exc = e_exc[m.row]; S.e_inh = e_inh[m.row]; S.a = a[m.row]; S.tau_w = tau_w[m.row]; \
+    S.tau_exc = tau_exc[m.row]; S.tau_inh = tau_inh[m.row]; S.i_e = i_offset[m.row]; S.i_stim = i_stim[i] * NEST_UNITS
 
 // The end of a neuron's step: the spike (one per step), the counters, the injected current consumed.
-DEVICE void aeif_finish(long long i, int spikes, bool overrun, REAL* i_stim, int* spike_ids, int* spike_count,
-                        int spike_capacity, int* dropped, int* rkf45_overruns, int* merged_spikes) {
+DEVICE void aeif_finish(long long i, const Member& m, int spikes, bool overrun, REAL* i_stim, const SpikeList& out,
+                        int* rkf45_overruns, int* merged_spikes) {
     i_stim[i] = 0;
-    if (overrun) atomicAdd(rkf45_overruns, 1);
+    if (overrun) atomicAdd(&rkf45_overruns[m.pop], 1);
     if (spikes > 0) {
-        emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
-        if (spikes > 1) atomicAdd(merged_spikes, spikes - 1);
+        emit_member_spike(m, out);
+        if (spikes > 1) atomicAdd(&merged_spikes[m.pop], spikes - 1);
     }
 }
 
@@ -100,11 +100,13 @@ KERNEL void aeif_cond_exp_update(
     REAL* RESTRICT v, REAL* RESTRICT w, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT w_nest,
     REAL* RESTRICT g_exc_nest, REAL* RESTRICT g_inh_nest, int* RESTRICT refractory, REAL* RESTRICT h_step,
     AEIF_PARAMS,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
     int* RESTRICT rkf45_overruns, int* RESTRICT merged_spikes)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         AdExp<4> sys;
         AEIF_LOAD(sys, i);
         REAL y[4] = {v[i], nest_units_load(w[i], w_nest[i], NEST_UNITS),
@@ -113,14 +115,14 @@ KERNEL void aeif_cond_exp_update(
         REAL h = h_step[i] > 0 ? h_step[i] : dt;   // 0: a fresh neuron starts with dt, as NEST
         int r = refractory[i];
         bool overrun = false;
-        const int spikes = aeif_step<4>(sys, y, dt, &h, &r, refractory_steps[i], v_detect[i], b[i], &overrun);
+        const int spikes = aeif_step<4>(sys, y, dt, &h, &r, refractory_steps[m.row], v_detect[m.row], b[m.row], &overrun);
         v[i] = y[0];
         nest_units_store(&w[i], &w_nest[i], y[1], NEST_UNITS);
         nest_units_store(&g_exc[i], &g_exc_nest[i], y[2] + take_input(ring, slot + i) * NEST_UNITS, NEST_UNITS);
         nest_units_store(&g_inh[i], &g_inh_nest[i], y[3] + take_input(ring, slot + n + i) * NEST_UNITS, NEST_UNITS);
         refractory[i] = r;
         h_step[i] = h;
-        aeif_finish(i, spikes, overrun, i_stim, spike_ids, spike_count, spike_capacity, dropped, rkf45_overruns,
+        aeif_finish(i, m, spikes, overrun, i_stim, out, rkf45_overruns,
                     merged_spikes);
     }
 }
@@ -131,11 +133,13 @@ KERNEL void aeif_cond_alpha_update(
     REAL* RESTRICT g_exc_nest, REAL* RESTRICT g_inh_nest, REAL* RESTRICT dg_exc, REAL* RESTRICT dg_inh,
     int* RESTRICT refractory, REAL* RESTRICT h_step,
     AEIF_PARAMS, const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
     int* RESTRICT rkf45_overruns, int* RESTRICT merged_spikes)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         AdExp<6> sys;
         AEIF_LOAD(sys, i);
         REAL y[6] = {v[i], nest_units_load(w[i], w_nest[i], NEST_UNITS),
@@ -145,16 +149,16 @@ KERNEL void aeif_cond_alpha_update(
         REAL h = h_step[i] > 0 ? h_step[i] : dt;
         int r = refractory[i];
         bool overrun = false;
-        const int spikes = aeif_step<6>(sys, y, dt, &h, &r, refractory_steps[i], v_detect[i], b[i], &overrun);
+        const int spikes = aeif_step<6>(sys, y, dt, &h, &r, refractory_steps[m.row], v_detect[m.row], b[m.row], &overrun);
         v[i] = y[0];
         nest_units_store(&w[i], &w_nest[i], y[1], NEST_UNITS);
         nest_units_store(&g_exc[i], &g_exc_nest[i], y[2], NEST_UNITS);
         nest_units_store(&g_inh[i], &g_inh_nest[i], y[3], NEST_UNITS);
-        dg_exc[i] = y[4] + take_input(ring, slot + i) * NEST_UNITS * jump_exc[i];   // nS/ms
-        dg_inh[i] = y[5] + take_input(ring, slot + n + i) * NEST_UNITS * jump_inh[i];
+        dg_exc[i] = y[4] + take_input(ring, slot + i) * NEST_UNITS * jump_exc[m.row];   // nS/ms
+        dg_inh[i] = y[5] + take_input(ring, slot + n + i) * NEST_UNITS * jump_inh[m.row];
         refractory[i] = r;
         h_step[i] = h;
-        aeif_finish(i, spikes, overrun, i_stim, spike_ids, spike_count, spike_capacity, dropped, rkf45_overruns,
+        aeif_finish(i, m, spikes, overrun, i_stim, out, rkf45_overruns,
                     merged_spikes);
     }
 }

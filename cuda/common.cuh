@@ -40,3 +40,39 @@ DEVICE void emit_spike(long long i, int* spike_ids, int* spike_count, int capaci
     if (slot < capacity) spike_ids[slot] = (int)i;
     else atomicAdd(dropped, 1);
 }
+
+// A neuron batch holds every population of one device model end to end: neuron i of the batch belongs to
+// population pop[i], described by LAYOUT_FIELDS ints of `layout`: its first neuron, its first row in the
+// coefficient tables, whether it has a row per neuron (parameters that differ between its neurons) or one row
+// for all, and its segment of the batch's spike list (first entry, capacity), which holds population-local ids.
+#define LAYOUT_FIELDS 5
+enum { LAYOUT_FIRST = 0, LAYOUT_ROW = 1, LAYOUT_WIDE = 2, LAYOUT_SPIKE_BASE = 3, LAYOUT_SPIKE_CAPACITY = 4 };
+
+struct Member {
+    int pop;     // the population's place in the batch
+    int local;   // the neuron's index in its population
+    int row;     // the neuron's row in the coefficient tables
+};
+
+DEVICE Member member_of(long long i, const int* pop, const int* layout) {
+    Member m;
+    m.pop = pop[i];
+    const int* entry = layout + m.pop * LAYOUT_FIELDS;
+    m.local = (int)(i - entry[LAYOUT_FIRST]);
+    m.row = entry[LAYOUT_ROW] + (entry[LAYOUT_WIDE] ? m.local : 0);
+    return m;
+}
+
+// A batch's spike list: `ids` in per-population segments, one count and one dropped counter per population.
+struct SpikeList {
+    const int* layout;
+    int* ids;
+    int* counts;
+    int* dropped;
+};
+
+DEVICE void emit_member_spike(const Member& m, const SpikeList& out) {
+    const int* entry = out.layout + m.pop * LAYOUT_FIELDS;
+    emit_spike(m.local, out.ids + entry[LAYOUT_SPIKE_BASE], out.counts + m.pop, entry[LAYOUT_SPIKE_CAPACITY],
+               out.dropped + m.pop);
+}

@@ -40,20 +40,21 @@ struct GifCondExp {
 };
 
 // The sum of a neuron's components (added to `start`), each then decayed; cleared first in a fresh trial.
+// Component k of neuron i is elems[k * n + i]; its decay is the table entry decay[k * n_rows + row].
 DEVICE REAL gif_sum_and_decay(REAL start, REAL* RESTRICT elems, const REAL* RESTRICT decay, int count, int n,
-                              long long i, bool fresh) {
+                              long long i, int n_rows, int row, bool fresh) {
     REAL sum = start;
     for (int k = 0; k < count; ++k) {
         const long long j = (long long)k * n + i;
         if (fresh) elems[j] = 0;
         sum += elems[j];
-        elems[j] = decay[j] * elems[j];
+        elems[j] = decay[(long long)k * n_rows + row] * elems[j];
     }
     return sum;
 }
 
 KERNEL void gif_cond_exp_update(
-    const long long* clock, int n, int L, REAL dt,
+    const long long* clock, int n, int n_rows, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT g_exc_nest,
     REAL* RESTRICT g_inh_nest, REAL* RESTRICT i_eta, REAL* RESTRICT v_t, int* RESTRICT refractory,
     REAL* RESTRICT h_step, REAL* RESTRICT stc_elems, REAL* RESTRICT sfa_elems,
@@ -64,18 +65,20 @@ KERNEL void gif_cond_exp_update(
     const int* RESTRICT n_stc, const REAL* RESTRICT q_stc, const REAL* RESTRICT decay_stc,
     const int* RESTRICT n_sfa, const REAL* RESTRICT q_sfa, const REAL* RESTRICT decay_sfa,
     unsigned long long seed, unsigned int stream,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count,
-    int spike_capacity, int* RESTRICT dropped, int* RESTRICT rkf45_overruns)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout,
+    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT rkf45_overruns)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     const bool fresh = clock[0] == 0;
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         GifCondExp sys;
-        sys.c_m = c_m[i]; sys.g_l = g_l[i]; sys.e_l = e_l[i]; sys.v_reset = v_reset[i]; sys.e_exc = e_exc[i];
-        sys.e_inh = e_inh[i]; sys.tau_exc = tau_exc[i]; sys.tau_inh = tau_inh[i]; sys.i_e = i_offset[i];
+        sys.c_m = c_m[m.row]; sys.g_l = g_l[m.row]; sys.e_l = e_l[m.row]; sys.v_reset = v_reset[m.row]; sys.e_exc = e_exc[m.row];
+        sys.e_inh = e_inh[m.row]; sys.tau_exc = tau_exc[m.row]; sys.tau_inh = tau_inh[m.row]; sys.i_e = i_offset[m.row];
         sys.i_stim = i_stim[i] * GIF_NEST_UNITS;
-        sys.stc = gif_sum_and_decay((REAL)0, stc_elems, decay_stc, n_stc[i], n, i, fresh);
-        const REAL sfa = gif_sum_and_decay(v_t_star[i], sfa_elems, decay_sfa, n_sfa[i], n, i, fresh);
+        sys.stc = gif_sum_and_decay((REAL)0, stc_elems, decay_stc, n_stc[m.row], n, i, n_rows, m.row, fresh);
+        const REAL sfa = gif_sum_and_decay(v_t_star[m.row], sfa_elems, decay_sfa, n_sfa[m.row], n, i, n_rows, m.row, fresh);
         int r = refractory[i];
         sys.refractory = r > 0;
 
@@ -96,13 +99,13 @@ KERNEL void gif_cond_exp_update(
 
         bool spiked = false;
         if (r == 0) {
-            const REAL lambda = lambda_0[i] * exp((y[0] - sfa) / delta_v[i]);
+            const REAL lambda = lambda_0[m.row] * exp((y[0] - sfa) / delta_v[m.row]);
             if (lambda > 0) {
                 const Philox4 draw = philox_draw(seed, stream, clock, (unsigned int)i);
                 if (philox_uniform(draw.v[0], draw.v[1]) < (double)(-expm1(-lambda * dt))) {
-                    for (int k = 0; k < n_stc[i]; ++k) stc_elems[(long long)k * n + i] += q_stc[(long long)k * n + i];
-                    for (int k = 0; k < n_sfa[i]; ++k) sfa_elems[(long long)k * n + i] += q_sfa[(long long)k * n + i];
-                    r = refractory_steps[i];
+                    for (int k = 0; k < n_stc[m.row]; ++k) stc_elems[(long long)k * n + i] += q_stc[(long long)k * n_rows + m.row];
+                    for (int k = 0; k < n_sfa[m.row]; ++k) sfa_elems[(long long)k * n + i] += q_sfa[(long long)k * n_rows + m.row];
+                    r = refractory_steps[m.row];
                     spiked = true;
                 }
             }
@@ -119,8 +122,8 @@ KERNEL void gif_cond_exp_update(
         refractory[i] = r;
         h_step[i] = h;
         i_stim[i] = 0;
-        if (overrun) atomicAdd(rkf45_overruns, 1);
-        if (spiked) emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        if (overrun) atomicAdd(&rkf45_overruns[m.pop], 1);
+        if (spiked) emit_member_spike(m, out);
     }
 }
 
@@ -160,16 +163,18 @@ KERNEL void iaf_cond_exp_sfa_rr_update(
     const REAL* RESTRICT tau_inh, const REAL* RESTRICT tau_sfa, const REAL* RESTRICT tau_rr,
     const REAL* RESTRICT q_sfa, const REAL* RESTRICT q_rr, const REAL* RESTRICT i_offset,
     const int* RESTRICT refractory_steps,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count,
-    int spike_capacity, int* RESTRICT dropped, int* RESTRICT rkf45_overruns)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout,
+    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT rkf45_overruns)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         IafCondSfaRr sys;
-        sys.c_m = c_m[i]; sys.g_l = g_l[i]; sys.e_l = e_l[i]; sys.v_th = v_th[i]; sys.v_reset = v_reset[i];
-        sys.e_exc = e_exc[i]; sys.e_inh = e_inh[i]; sys.e_sfa = e_sfa[i]; sys.e_rr = e_rr[i];
-        sys.tau_exc = tau_exc[i]; sys.tau_inh = tau_inh[i]; sys.tau_sfa = tau_sfa[i]; sys.tau_rr = tau_rr[i];
-        sys.i_e = i_offset[i]; sys.i_stim = i_stim[i] * GIF_NEST_UNITS;
+        sys.c_m = c_m[m.row]; sys.g_l = g_l[m.row]; sys.e_l = e_l[m.row]; sys.v_th = v_th[m.row]; sys.v_reset = v_reset[m.row];
+        sys.e_exc = e_exc[m.row]; sys.e_inh = e_inh[m.row]; sys.e_sfa = e_sfa[m.row]; sys.e_rr = e_rr[m.row];
+        sys.tau_exc = tau_exc[m.row]; sys.tau_inh = tau_inh[m.row]; sys.tau_sfa = tau_sfa[m.row]; sys.tau_rr = tau_rr[m.row];
+        sys.i_e = i_offset[m.row]; sys.i_stim = i_stim[i] * GIF_NEST_UNITS;
         int r = refractory[i];
         sys.refractory = r > 0;
         Rkf45Control<5> con;
@@ -191,10 +196,10 @@ KERNEL void iaf_cond_exp_sfa_rr_update(
             --r;
             y[0] = sys.v_reset;
         } else if (y[0] >= sys.v_th) {
-            r = refractory_steps[i];
+            r = refractory_steps[m.row];
             y[0] = sys.v_reset;
-            y[3] += q_sfa[i];
-            y[4] += q_rr[i];
+            y[3] += q_sfa[m.row];
+            y[4] += q_rr[m.row];
             spiked = true;
         }
         v[i] = y[0];
@@ -205,7 +210,7 @@ KERNEL void iaf_cond_exp_sfa_rr_update(
         refractory[i] = r;
         h_step[i] = h;
         i_stim[i] = 0;
-        if (overrun) atomicAdd(rkf45_overruns, 1);
-        if (spiked) emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        if (overrun) atomicAdd(&rkf45_overruns[m.pop], 1);
+        if (spiked) emit_member_spike(m, out);
     }
 }

@@ -47,15 +47,17 @@ KERNEL void hh_cond_exp_update(
     const REAL* RESTRICT e_na, const REAL* RESTRICT e_k, const REAL* RESTRICT e_l, const REAL* RESTRICT v_t,
     const REAL* RESTRICT e_exc, const REAL* RESTRICT e_inh, const REAL* RESTRICT tau_exc, const REAL* RESTRICT tau_inh,
     const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
     int* RESTRICT rkf45_overruns)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         HodgkinHuxley sys;
-        sys.g_na = g_na[i]; sys.g_k = g_k[i]; sys.g_l = g_l[i]; sys.c_m = c_m[i]; sys.e_na = e_na[i]; sys.e_k = e_k[i];
-        sys.e_l = e_l[i]; sys.v_t = v_t[i]; sys.e_exc = e_exc[i]; sys.e_inh = e_inh[i]; sys.tau_exc = tau_exc[i];
-        sys.tau_inh = tau_inh[i]; sys.i_e = i_offset[i]; sys.i_stim = i_stim[i] * HH_NEST_UNITS;
+        sys.g_na = g_na[m.row]; sys.g_k = g_k[m.row]; sys.g_l = g_l[m.row]; sys.c_m = c_m[m.row]; sys.e_na = e_na[m.row]; sys.e_k = e_k[m.row];
+        sys.e_l = e_l[m.row]; sys.v_t = v_t[m.row]; sys.e_exc = e_exc[m.row]; sys.e_inh = e_inh[m.row]; sys.tau_exc = tau_exc[m.row];
+        sys.tau_inh = tau_inh[m.row]; sys.i_e = i_offset[m.row]; sys.i_stim = i_stim[i] * HH_NEST_UNITS;
         Rkf45Control<6> con;
         for (int k = 0; k < 6; ++k) con.eps_abs[k] = (REAL)HH_TOLERANCE;
         con.eps_rel = 0;
@@ -74,8 +76,8 @@ KERNEL void hh_cond_exp_update(
         if (refractory[i] > 0) {
             refractory[i] -= 1;
         } else if (y[0] >= sys.v_t + (REAL)30 && v_old > y[0]) {
-            refractory[i] = refractory_steps[i];
-            emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+            refractory[i] = refractory_steps[m.row];
+            emit_member_spike(m, out);
         }
         v[i] = y[0];
         m_act[i] = y[1];
@@ -85,6 +87,6 @@ KERNEL void hh_cond_exp_update(
         nest_units_store(&g_inh[i], &g_inh_nest[i], y[5], HH_NEST_UNITS);
         h_step[i] = h;
         i_stim[i] = 0;
-        if (overrun) atomicAdd(rkf45_overruns, 1);
+        if (overrun) atomicAdd(&rkf45_overruns[m.pop], 1);
     }
 }

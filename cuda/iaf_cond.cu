@@ -78,14 +78,14 @@ DEVICE int halvings(REAL stiffness, REAL dt) {
 
 // After the conductances received this step's spikes: a refractory neuron is clamped to v_reset, the
 // others tested against the threshold (NEST's iaf_cond_* order); then the state is stored.
-DEVICE void cond_finish(long long i, REAL vm, REAL* v, int* refractory, REAL v_thresh, REAL v_reset,
-                        int refractory_steps, REAL* i_stim, int* spike_ids, int* spike_count, int spike_capacity, int* dropped) {
+DEVICE void cond_finish(long long i, const Member& m, REAL vm, REAL* v, int* refractory, REAL v_thresh, REAL v_reset,
+                        int refractory_steps, REAL* i_stim, const SpikeList& out) {
     i_stim[i] = 0;
     if (refractory[i] > 0) {
         refractory[i] -= 1;
         vm = v_reset;
     } else {
-        threshold(i, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, spike_ids, spike_count, spike_capacity, dropped);
+        threshold(m, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, out);
     }
     v[i] = vm;
 }
@@ -97,28 +97,30 @@ DEVICE void cond_finish(long long i, REAL vm, REAL* v, int* refractory, REAL v_t
     const REAL* RESTRICT decay_inh_half
 
 #define COND_LOAD_POINT(P, i) \
-    P.inv_c_m = inv_c_m[i]; P.g_leak = g_leak[i]; P.e_l = e_l[i]; P.e_exc = e_exc[i]; P.e_inh = e_inh[i]; \
-    P.i_total = i_offset[i] + i_stim[i]
+    P.inv_c_m = inv_c_m[m.row]; P.g_leak = g_leak[m.row]; P.e_l = e_l[m.row]; P.e_exc = e_exc[m.row]; P.e_inh = e_inh[m.row]; \
+    P.i_total = i_offset[m.row] + i_stim[i]
 
 KERNEL void iaf_cond_exp_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
     int* RESTRICT stiff_steps)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         CondPoint p;
         COND_LOAD_POINT(p, i);
         REAL vm = v[i], ge = g_exc[i], gi = g_inh[i];
-        const int k = halvings(p.stiffness(ge, gi, rate_exc[i], rate_inh[i]), dt);   // g only decays in the step
+        const int k = halvings(p.stiffness(ge, gi, rate_exc[m.row], rate_inh[m.row]), dt);   // g only decays in the step
         if (k > MAX_HALVINGS) {
-            atomicAdd(stiff_steps, 1);
+            atomicAdd(&stiff_steps[m.pop], 1);
             REAL rise_exc = 0, rise_inh = 0;   // exponential conductances: no rise
-            vm = stiff_step(p, vm, dt, &ge, &gi, &rise_exc, &rise_inh, rate_exc[i], rate_inh[i]);
+            vm = stiff_step(p, vm, dt, &ge, &gi, &rise_exc, &rise_inh, rate_exc[m.row], rate_inh[m.row]);
         } else {
-            REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
+            REAL de = decay_exc[m.row], di = decay_inh[m.row], de_half = decay_exc_half[m.row], di_half = decay_inh_half[m.row];
             for (int j = 0; j < k; ++j) {
                 de = de_half; di = di_half;
                 de_half = sqrt(de_half); di_half = sqrt(di_half);
@@ -132,7 +134,7 @@ KERNEL void iaf_cond_exp_update(
         }
         g_exc[i] = ge + take_input(ring, slot + i);
         g_inh[i] = gi + take_input(ring, slot + n + i);
-        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count, spike_capacity, dropped);
+        cond_finish(i, m, vm, v, refractory, v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], i_stim, out);
     }
 }
 
@@ -143,22 +145,24 @@ KERNEL void iaf_cond_alpha_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT dg_exc, REAL* RESTRICT dg_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS, const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
     int* RESTRICT stiff_steps)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         CondPoint p;
         COND_LOAD_POINT(p, i);
         REAL vm = v[i], ge = g_exc[i], gi = g_inh[i], dge = dg_exc[i], dgi = dg_inh[i];
         // g rises then decays: bound the stiffness by its largest value over the step (alpha peaks are convex).
-        const REAL ge_peak = dge > 0 ? ge + dge / rate_exc[i] : ge, gi_peak = dgi > 0 ? gi + dgi / rate_inh[i] : gi;
-        const int k = halvings(p.stiffness(ge_peak, gi_peak, rate_exc[i], rate_inh[i]), dt);
+        const REAL ge_peak = dge > 0 ? ge + dge / rate_exc[m.row] : ge, gi_peak = dgi > 0 ? gi + dgi / rate_inh[m.row] : gi;
+        const int k = halvings(p.stiffness(ge_peak, gi_peak, rate_exc[m.row], rate_inh[m.row]), dt);
         if (k > MAX_HALVINGS) {
-            atomicAdd(stiff_steps, 1);
-            vm = stiff_step(p, vm, dt, &ge, &gi, &dge, &dgi, rate_exc[i], rate_inh[i]);
+            atomicAdd(&stiff_steps[m.pop], 1);
+            vm = stiff_step(p, vm, dt, &ge, &gi, &dge, &dgi, rate_exc[m.row], rate_inh[m.row]);
         } else {
-            REAL de = decay_exc[i], di = decay_inh[i], de_half = decay_exc_half[i], di_half = decay_inh_half[i];
+            REAL de = decay_exc[m.row], di = decay_inh[m.row], de_half = decay_exc_half[m.row], di_half = decay_inh_half[m.row];
             for (int j = 0; j < k; ++j) {
                 de = de_half; di = di_half;
                 de_half = sqrt(de_half); di_half = sqrt(di_half);
@@ -176,8 +180,8 @@ KERNEL void iaf_cond_alpha_update(
         }
         g_exc[i] = ge;
         g_inh[i] = gi;
-        dg_exc[i] = dge + jump_exc[i] * take_input(ring, slot + i);
-        dg_inh[i] = dgi + jump_inh[i] * take_input(ring, slot + n + i);
-        cond_finish(i, vm, v, refractory, v_thresh[i], v_reset[i], refractory_steps[i], i_stim, spike_ids, spike_count, spike_capacity, dropped);
+        dg_exc[i] = dge + jump_exc[m.row] * take_input(ring, slot + i);
+        dg_inh[i] = dgi + jump_inh[m.row] * take_input(ring, slot + n + i);
+        cond_finish(i, m, vm, v, refractory, v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], i_stim, out);
     }
 }

@@ -9,21 +9,23 @@ KERNEL void iaf_psc_exp_update(
     REAL* RESTRICT v, REAL* RESTRICT i_exc, REAL* RESTRICT i_inh, int* RESTRICT refractory,
     const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_exc, const REAL* RESTRICT p_v_inh, const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         REAL vm = v[i];
         if (refractory[i] == 0) {
-            vm = e_l[i] + (vm - e_l[i]) * p_vv[i] + i_exc[i] * p_v_exc[i] + i_inh[i] * p_v_inh[i]
-                 + (i_offset[i] + i_stim[i]) * p_v_i[i];
+            vm = e_l[m.row] + (vm - e_l[m.row]) * p_vv[m.row] + i_exc[i] * p_v_exc[m.row] + i_inh[i] * p_v_inh[m.row]
+                 + (i_offset[m.row] + i_stim[i]) * p_v_i[m.row];
         } else {
             refractory[i] -= 1;
         }
         i_stim[i] = 0;
-        i_exc[i] = i_exc[i] * p_exc[i] + take_input(ring, slot + i);
-        i_inh[i] = i_inh[i] * p_inh[i] + take_input(ring, slot + n + i);
-        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count, spike_capacity, dropped);
+        i_exc[i] = i_exc[i] * p_exc[m.row] + take_input(ring, slot + i);
+        i_inh[i] = i_inh[i] * p_inh[m.row] + take_input(ring, slot + n + i);
+        threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
     }
 }
@@ -37,25 +39,27 @@ KERNEL void iaf_psc_alpha_update(
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_di_exc, const REAL* RESTRICT p_v_i_exc, const REAL* RESTRICT p_v_di_inh, const REAL* RESTRICT p_v_i_inh,
     const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh, const REAL* RESTRICT p_i_di_exc, const REAL* RESTRICT p_i_di_inh,
     const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         REAL vm = v[i];
         if (refractory[i] == 0) {
-            vm = e_l[i] + (vm - e_l[i]) * p_vv[i]
-                 + di_exc[i] * p_v_di_exc[i] + i_exc[i] * p_v_i_exc[i]
-                 + di_inh[i] * p_v_di_inh[i] + i_inh[i] * p_v_i_inh[i]
-                 + (i_offset[i] + i_stim[i]) * p_v_i[i];
+            vm = e_l[m.row] + (vm - e_l[m.row]) * p_vv[m.row]
+                 + di_exc[i] * p_v_di_exc[m.row] + i_exc[i] * p_v_i_exc[m.row]
+                 + di_inh[i] * p_v_di_inh[m.row] + i_inh[i] * p_v_i_inh[m.row]
+                 + (i_offset[m.row] + i_stim[i]) * p_v_i[m.row];
         } else {
             refractory[i] -= 1;
         }
         i_stim[i] = 0;
-        i_exc[i] = di_exc[i] * p_i_di_exc[i] + i_exc[i] * p_exc[i];
-        di_exc[i] = di_exc[i] * p_exc[i] + jump_exc[i] * take_input(ring, slot + i);
-        i_inh[i] = di_inh[i] * p_i_di_inh[i] + i_inh[i] * p_inh[i];
-        di_inh[i] = di_inh[i] * p_inh[i] + jump_inh[i] * take_input(ring, slot + n + i);
-        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count, spike_capacity, dropped);
+        i_exc[i] = di_exc[i] * p_i_di_exc[m.row] + i_exc[i] * p_exc[m.row];
+        di_exc[i] = di_exc[i] * p_exc[m.row] + jump_exc[m.row] * take_input(ring, slot + i);
+        i_inh[i] = di_inh[i] * p_i_di_inh[m.row] + i_inh[i] * p_inh[m.row];
+        di_inh[i] = di_inh[i] * p_inh[m.row] + jump_inh[m.row] * take_input(ring, slot + n + i);
+        threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
     }
 }

@@ -14,20 +14,22 @@ KERNEL void iaf_psc_delta_update(
     REAL* RESTRICT v, int* RESTRICT refractory,
     const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_i,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         const REAL input = take_input(ring, slot + i) + take_input(ring, slot + n + i);
         REAL vm = v[i];
         if (refractory[i] == 0) {
-            const REAL y = p_v_i[i] * (i_stim[i] + i_offset[i]) + p_vv[i] * (vm - e_l[i]) + input;
-            vm = y + e_l[i];
+            const REAL y = p_v_i[m.row] * (i_stim[i] + i_offset[m.row]) + p_vv[m.row] * (vm - e_l[m.row]) + input;
+            vm = y + e_l[m.row];
         } else {
             refractory[i] -= 1;
         }
         i_stim[i] = 0;
-        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count, spike_capacity, dropped);
+        threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
     }
 }

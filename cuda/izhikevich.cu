@@ -13,21 +13,23 @@ KERNEL void izhikevich_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT u,
     const REAL* RESTRICT a, const REAL* RESTRICT b, const REAL* RESTRICT c, const REAL* RESTRICT d, const REAL* RESTRICT i_offset_pa,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         const REAL input = take_input(ring, slot + i) + take_input(ring, slot + n + i);
         const REAL v_old = v[i], u_old = u[i];
         const REAL i_pa = i_stim[i] * REAL(1000.0);
         i_stim[i] = 0;
-        REAL vm = v_old + (dt * (REAL(0.04) * v_old * v_old + REAL(5.0) * v_old + REAL(140.0) - u_old + i_pa + i_offset_pa[i])
+        REAL vm = v_old + (dt * (REAL(0.04) * v_old * v_old + REAL(5.0) * v_old + REAL(140.0) - u_old + i_pa + i_offset_pa[m.row])
                            + input);
-        REAL um = u_old + dt * a[i] * (b[i] * v_old - u_old);
+        REAL um = u_old + dt * a[m.row] * (b[m.row] * v_old - u_old);
         if (vm >= IZHIKEVICH_V_PEAK) {
-            vm = c[i];
-            um = um + d[i];
-            emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+            vm = c[m.row];
+            um = um + d[m.row];
+            emit_member_spike(m, out);
         }
         v[i] = vm;
         u[i] = um;

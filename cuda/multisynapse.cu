@@ -1,6 +1,6 @@
 // Composed point neurons (PyNN's PointNeuron: a LIF or AdExp neuron with any number of named receptors), one
-// kernel per neuron family that loops over a per-neuron receptor table; receptor k of a population of n neurons
-// keeps its state and coefficients at k * n + i ([receptor][neuron], as the input ring's slot).
+// kernel per neuron family that loops over a receptor table; receptor k of neuron i of a batch of n neurons keeps
+// its state at k * n + i ([receptor][neuron], as the input ring's slot), its coefficients at k * n_rows + row.
 //
 // lif_psc_exp_multisynapse_update: LIF with current-based exponential receptors (CurrExpPostSynapticResponse), NEST's
 //   iaf_psc_exp_multisynapse by exact integration, with the arithmetic of iaf_psc_exp_update (cuda/iaf_psc.cu) so
@@ -20,28 +20,30 @@
 #define MS_NEST_UNITS ((REAL)1000)  // uS -> nS, nA -> pA
 
 KERNEL void lif_psc_exp_multisynapse_update(
-    const long long* clock, int n, int L, int n_receptors,
+    const long long* clock, int n, int n_rows, int L, int n_receptors,
     REAL* RESTRICT v, REAL* RESTRICT isyn, int* RESTRICT refractory,
     const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_v_syn, const REAL* RESTRICT p_syn,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, int spike_capacity, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
 {
     const long long slot = input_slot(clock, L, n_receptors, n);
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         REAL vm = v[i];
         if (refractory[i] == 0) {
-            REAL sum = e_l[i] + (vm - e_l[i]) * p_vv[i];
-            for (int k = 0; k < n_receptors; ++k) sum = sum + isyn[k * (long long)n + i] * p_v_syn[k * (long long)n + i];
-            vm = sum + (i_offset[i] + i_stim[i]) * p_v_i[i];
+            REAL sum = e_l[m.row] + (vm - e_l[m.row]) * p_vv[m.row];
+            for (int k = 0; k < n_receptors; ++k) sum = sum + isyn[k * (long long)n + i] * p_v_syn[k * (long long)n_rows + m.row];
+            vm = sum + (i_offset[m.row] + i_stim[i]) * p_v_i[m.row];
         } else {
             refractory[i] -= 1;
         }
         i_stim[i] = 0;
         for (int k = 0; k < n_receptors; ++k) {
             const long long j = k * (long long)n + i;
-            isyn[j] = isyn[j] * p_syn[j] + take_input(ring, slot + j);
+            isyn[j] = isyn[j] * p_syn[k * (long long)n_rows + m.row] + take_input(ring, slot + j);
         }
-        threshold(i, &vm, &refractory[i], v_thresh[i], v_reset[i], refractory_steps[i], spike_ids, spike_count, spike_capacity, dropped);
+        threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
     }
 }
@@ -71,7 +73,7 @@ template <int R> struct AeifMulti {
 };
 
 #define AEIF_MS_PARAMS \
-    const long long* clock, int n, int L, int n_receptors, REAL dt, \
+    const long long* clock, int n, int n_rows, int L, int n_receptors, REAL dt, \
     REAL* RESTRICT v, REAL* RESTRICT w, REAL* RESTRICT w_nest, REAL* RESTRICT g, REAL* RESTRICT g_nest, \
     REAL* RESTRICT dg, int* RESTRICT refractory, REAL* RESTRICT h_step, \
     const REAL* RESTRICT c_m, const REAL* RESTRICT g_l, const REAL* RESTRICT e_l, const REAL* RESTRICT delta_t, \
@@ -80,8 +82,9 @@ template <int R> struct AeifMulti {
     const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps, \
     const REAL* RESTRICT e_rev, const REAL* RESTRICT tau_rise, const REAL* RESTRICT tau_decay, \
     const REAL* RESTRICT conductance, const REAL* RESTRICT jump_g, const REAL* RESTRICT jump_dg, \
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, int* RESTRICT spike_ids, int* RESTRICT spike_count, \
-    int spike_capacity, int* RESTRICT dropped, int* RESTRICT rkf45_overruns, int* RESTRICT merged_spikes
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, \
+    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT rkf45_overruns, \
+    int* RESTRICT merged_spikes
 
 // One time step of neuron i: NEST's update loop (spikes and refractory clamp after each accepted RKF45 step, then
 // the refractory count, then this step's input spikes), as aeif_step in cuda/aeif_cond.cu.
@@ -89,9 +92,11 @@ template <int R>
 DEVICE void aeif_multisynapse_neuron(long long i, AEIF_MS_PARAMS) {
     typedef AeifMulti<R> S;
     const int N = S::N;
+    const Member m = member_of(i, pop, layout);
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     S sys;
-    sys.c_m = c_m[i]; sys.g_l = g_l[i]; sys.e_l = e_l[i]; sys.delta_t = delta_t[i]; sys.v_th = v_th[i];
-    sys.v_peak = v_peak[i]; sys.v_reset = v_reset[i]; sys.a = a[i]; sys.tau_w = tau_w[i]; sys.i_e = i_offset[i];
+    sys.c_m = c_m[m.row]; sys.g_l = g_l[m.row]; sys.e_l = e_l[m.row]; sys.delta_t = delta_t[m.row]; sys.v_th = v_th[m.row];
+    sys.v_peak = v_peak[m.row]; sys.v_reset = v_reset[m.row]; sys.a = a[m.row]; sys.tau_w = tau_w[m.row]; sys.i_e = i_offset[m.row];
     sys.i_stim = i_stim[i] * MS_NEST_UNITS;
     sys.r = n_receptors;
     REAL y[N];
@@ -99,9 +104,9 @@ DEVICE void aeif_multisynapse_neuron(long long i, AEIF_MS_PARAMS) {
     y[0] = v[i];
     y[1] = nest_units_load(w[i], w_nest[i], MS_NEST_UNITS);
     for (int k = 0; k < n_receptors; ++k) {
-        const long long j = k * (long long)n + i;
-        sys.e_rev[k] = e_rev[j]; sys.tau_rise[k] = tau_rise[j]; sys.tau_decay[k] = tau_decay[j];
-        sys.conductance[k] = conductance[j];
+        const long long j = k * (long long)n + i, c = k * (long long)n_rows + m.row;
+        sys.e_rev[k] = e_rev[c]; sys.tau_rise[k] = tau_rise[c]; sys.tau_decay[k] = tau_decay[c];
+        sys.conductance[k] = conductance[c];
         y[2 + 2 * k] = dg[j];
         y[3 + 2 * k] = nest_units_load(g[j], g_nest[j], MS_NEST_UNITS);
     }
@@ -122,10 +127,10 @@ DEVICE void aeif_multisynapse_neuron(long long i, AEIF_MS_PARAMS) {
         overrun |= rkf45_evolve<N>(sys, con, &t, dt, &h, y, &tries);
         if (r > 0) {
             y[0] = sys.v_reset;
-        } else if (y[0] >= v_detect[i]) {
+        } else if (y[0] >= v_detect[m.row]) {
             y[0] = sys.v_reset;
-            y[1] += b[i];
-            r = refractory_steps[i] > 0 ? refractory_steps[i] + 1 : 0;
+            y[1] += b[m.row];
+            r = refractory_steps[m.row] > 0 ? refractory_steps[m.row] + 1 : 0;
             sys.refractory = r > 0;
             ++spikes;
         }
@@ -135,24 +140,24 @@ DEVICE void aeif_multisynapse_neuron(long long i, AEIF_MS_PARAMS) {
     v[i] = y[0];
     nest_units_store(&w[i], &w_nest[i], y[1], MS_NEST_UNITS);
     for (int k = 0; k < n_receptors; ++k) {
-        const long long j = k * (long long)n + i;
+        const long long j = k * (long long)n + i, c = k * (long long)n_rows + m.row;
         const REAL input = take_input(ring, slot + j) * MS_NEST_UNITS;
-        dg[j] = y[2 + 2 * k] + input * jump_dg[j];
-        nest_units_store(&g[j], &g_nest[j], y[3 + 2 * k] + input * jump_g[j], MS_NEST_UNITS);
+        dg[j] = y[2 + 2 * k] + input * jump_dg[c];
+        nest_units_store(&g[j], &g_nest[j], y[3 + 2 * k] + input * jump_g[c], MS_NEST_UNITS);
     }
     refractory[i] = r;
     h_step[i] = h;
     i_stim[i] = 0;
-    if (overrun) atomicAdd(rkf45_overruns, 1);
+    if (overrun) atomicAdd(&rkf45_overruns[m.pop], 1);
     if (spikes > 0) {
-        emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
-        if (spikes > 1) atomicAdd(merged_spikes, spikes - 1);
+        emit_member_spike(m, out);
+        if (spikes > 1) atomicAdd(&merged_spikes[m.pop], spikes - 1);
     }
 }
 
-#define AEIF_MS_ARGS clock, n, L, n_receptors, dt, v, w, w_nest, g, g_nest, dg, refractory, h_step, c_m, g_l, e_l, \
+#define AEIF_MS_ARGS clock, n, n_rows, L, n_receptors, dt, v, w, w_nest, g, g_nest, dg, refractory, h_step, c_m, g_l, e_l, \
     delta_t, v_th, v_peak, v_detect, v_reset, a, b, tau_w, i_offset, refractory_steps, e_rev, tau_rise, tau_decay, \
-    conductance, jump_g, jump_dg, ring, i_stim, spike_ids, spike_count, spike_capacity, dropped, rkf45_overruns, \
+    conductance, jump_g, jump_dg, ring, i_stim, pop, layout, spike_ids, spike_counts, dropped, rkf45_overruns, \
     merged_spikes
 
 // One entry point per receptor capacity R (the registry finds kernels made by such a macro: runtime/sources.py).

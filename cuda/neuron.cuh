@@ -16,11 +16,11 @@ DEVICE REAL take_input(REAL* ring, long long index) {
 }
 
 // NEST's threshold rule: at or above threshold the neuron spikes, is reset and starts its refractory count.
-DEVICE void threshold(long long i, REAL* vm, int* refractory, REAL v_thresh, REAL v_reset, int refractory_steps,
-                      int* spike_ids, int* spike_count, int spike_capacity, int* dropped) {
+DEVICE void threshold(const Member& m, REAL* vm, int* refractory, REAL v_thresh, REAL v_reset, int refractory_steps,
+                      const SpikeList& out) {
     if (*vm >= v_thresh) {
         *refractory = refractory_steps;
         *vm = v_reset;
-        emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        emit_member_spike(m, out);
     }
 }

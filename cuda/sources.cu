@@ -2,18 +2,20 @@
 #include "common.cuh"
 #include "philox.cuh"
 
-// SpikeSourceArray: neuron i's spikes are emit_step[offsets[i] .. offsets[i+1]) (sorted), the update step in
-// which each spike is emitted; cursor[i] is the next one not yet emitted.
+// SpikeSourceArray: the spikes of neuron i (coefficient row r) end at spike_end[r] in emit_step (sorted: the
+// update step in which each spike is emitted); cursor[i] is the next one not yet emitted.
 KERNEL void spike_source_array_update(
-    const long long* clock, int n, const long long* offsets, const long long* emit_step, long long* cursor,
-    int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+    const long long* clock, int n, const long long* spike_end, const long long* emit_step, long long* cursor,
+    const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         long long k = cursor[i];
-        const long long end = offsets[i + 1];
+        const long long end = spike_end[m.row];
         while (k < end && emit_step[k] <= step) {
-            if (emit_step[k] == step) emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+            if (emit_step[k] == step) emit_member_spike(m, out);
             ++k;
         }
         cursor[i] = k;
@@ -27,14 +29,16 @@ KERNEL void spike_source_array_update(
 KERNEL void spike_source_poisson_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
     const REAL* mean_count, const long long* first_step, const long long* end_step,
-    int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+    const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
-        if (step < first_step[i] || step >= end_step[i] || !(mean_count[i] > 0)) continue;
+        const Member m = member_of(i, pop, layout);
+        if (step < first_step[m.row] || step >= end_step[m.row] || !(mean_count[m.row] > 0)) continue;
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
         const double u = philox_uniform(bits.v[0], bits.v[1]);
-        const double mean = (double)mean_count[i];
+        const double mean = (double)mean_count[m.row];
         double probability = exp(-mean);
         double cumulative = probability;
         int count = 0;
@@ -43,7 +47,7 @@ KERNEL void spike_source_poisson_update(
             probability *= mean / count;
             cumulative += probability;
         }
-        for (int c = 0; c < count; ++c) emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        for (int c = 0; c < count; ++c) emit_member_spike(m, out);
     }
 }
 
@@ -53,17 +57,19 @@ KERNEL void spike_source_poisson_update(
 KERNEL void spike_source_poisson_refractory_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
     const REAL* hazard, const int* dead_steps, const long long* first_step, const long long* end_step,
-    int* dead, int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+    int* dead, const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
-        if (step < first_step[i] || step >= end_step[i]) continue;
+        const Member m = member_of(i, pop, layout);
+        if (step < first_step[m.row] || step >= end_step[m.row]) continue;
         if (dead[i] > 0) { --dead[i]; continue; }
-        if (!(hazard[i] > 0)) continue;
+        if (!(hazard[m.row] > 0)) continue;
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
-        if (philox_uniform(bits.v[0], bits.v[1]) < (double)hazard[i]) {
-            dead[i] = dead_steps[i];
-            emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+        if (philox_uniform(bits.v[0], bits.v[1]) < (double)hazard[m.row]) {
+            dead[i] = dead_steps[m.row];
+            emit_member_spike(m, out);
         }
     }
 }
@@ -75,19 +81,21 @@ KERNEL void spike_source_poisson_refractory_update(
 KERNEL void spike_source_gamma_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
     const REAL* transition, const int* shape, const long long* first_step, const long long* end_step,
-    int* remaining, int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+    int* remaining, const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
-        if (step < first_step[i] || step >= end_step[i] || !(transition[i] > 0)) continue;
+        const Member m = member_of(i, pop, layout);
+        if (step < first_step[m.row] || step >= end_step[m.row] || !(transition[m.row] > 0)) continue;
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
-        if (philox_uniform(bits.v[0], bits.v[1]) >= (double)transition[i]) continue;
-        const int left = remaining[i] < shape[i] ? remaining[i] : shape[i] - 1;   // shape may have been lowered
+        if (philox_uniform(bits.v[0], bits.v[1]) >= (double)transition[m.row]) continue;
+        const int left = remaining[i] < shape[m.row] ? remaining[i] : shape[m.row] - 1;   // shape may have been lowered
         if (left > 0) {
             remaining[i] = left - 1;
         } else {
-            remaining[i] = shape[i] - 1;
-            emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+            remaining[i] = shape[m.row] - 1;
+            emit_member_spike(m, out);
         }
     }
 }
@@ -128,20 +136,22 @@ DEVICE double log_gamma_q(double a, double x, double lgamma_a) {
 // the bin edges (PyNN's definition; NEST 2's inh_gamma_generator: the hazard of Gamma(a(t), b(t)) at the age
 // t - t_last, realized by thinning). On the grid: a neuron of age tau (ms since its last spike, or since 0)
 // spikes in a step with the probability that the Gamma(a, b) interval ends within the step given that it
-// exceeds tau, 1 - Q(a, (tau + dt) / b) / Q(a, tau / b), with the bin in force at the step's start. Neuron
-// i's bins are bin_step[bin_offsets[i] .. bin_offsets[i+1]) (the first step of each, sorted); no spikes before
-// its first bin. The process runs in every step; spikes are emitted while first_step <= step < end_step.
+// exceeds tau, 1 - Q(a, (tau + dt) / b) / Q(a, tau / b), with the bin in force at the step's start. The bins of
+// neuron i (coefficient row r) are bin_step[bin_begin[r] .. bin_end[r]) (the first step of each, sorted); no spikes
+// before its first bin. The process runs in every step; spikes are emitted while first_step <= step < end_step.
 KERNEL void spike_source_inh_gamma_update(
     const long long* clock, int n, REAL dt, unsigned long long seed, unsigned int stream,
-    const long long* bin_offsets, const long long* bin_step, const REAL* shape, const REAL* inv_scale,
+    const long long* bin_begin, const long long* bin_end, const long long* bin_step, const REAL* shape, const REAL* inv_scale,
     const REAL* lgamma_shape, const long long* first_step, const long long* end_step,
-    int* age, int* spike_ids, int* spike_count, int spike_capacity, int* dropped)
+    int* age, const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
     GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
         const int steps = age[i];
         age[i] = steps < 2147483647 ? steps + 1 : steps;
-        long long lo = bin_offsets[i], hi = bin_offsets[i + 1];   // the last bin with bin_step <= step
+        long long lo = bin_begin[m.row], hi = bin_end[m.row];   // the last bin with bin_step <= step
         if (lo == hi || bin_step[lo] > step) continue;
         while (hi - lo > 1) {
             const long long mid = lo + (hi - lo) / 2;
@@ -154,8 +164,8 @@ KERNEL void spike_source_inh_gamma_update(
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
         if (philox_uniform(bits.v[0], bits.v[1]) < probability) {
             age[i] = 0;
-            if (step >= first_step[i] && step < end_step[i])
-                emit_spike(i, spike_ids, spike_count, spike_capacity, dropped);
+            if (step >= first_step[m.row] && step < end_step[m.row])
+                emit_member_spike(m, out);
         }
     }
 }

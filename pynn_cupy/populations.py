@@ -125,13 +125,12 @@ class Population(_ParameterAccess, common.Population):
         parameters = {name: np.asarray(value) if not isinstance(value, np.ndarray) else value
                       for name, value in parameter_space.items()}
         # Validates the parameters before anything is registered.
-        self._group = NeuronGroup(state, self.celltype.device_model, self.size, parameters, len(state.groups),
-                                  self.label, type(self.celltype).__name__)
+        self._group = NeuronGroup(state, self.celltype.device_model, self.size, parameters, self.label,
+                                  type(self.celltype).__name__)
         first = state.id_counter
         self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)], dtype=simulator.ID)
         for cell in self.all_cells:
             cell.parent = self
         self._mask_local = np.ones(self.size, dtype=bool)
         state.id_counter += self.size
-        state.groups.append(self._group)
-        state.invalidate()
+        state.add_group(self._group)

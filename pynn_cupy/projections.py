@@ -284,7 +284,8 @@ class DeviceProjection:
         self._built = False
 
     def build(self) -> None:
-        if self._built:
+        """Make the blocks; again when a target batch has grown (the targets index its input ring)."""
+        if self._built and all(block["post"].batch.size == block["post_batch_size"] for block in self.blocks):
             return
         projection, state = self.projection, simulator.state
         pre_groups, pre_which, pre_local = cell_groups(projection.pre)
@@ -301,11 +302,10 @@ class DeviceProjection:
                 order = members[np.argsort(rows, kind="stable")]
                 row_ptr = np.zeros(pre_group.size + 1, dtype=np.int64)
                 np.cumsum(np.bincount(rows, minlength=pre_group.size), out=row_ptr[1:])
-                # a synapse's target in the post group's input slot: (receptor, neuron)
-                target = post_group.receptor_index(projection.receptor_type) * post_group.size \
-                    + post_local[projection._post[order]]
+                # a synapse's target in the post batch's input slot: (receptor, neuron)
+                target = post_group.input_target(projection.receptor_type, post_local[projection._post[order]])
                 self.blocks.append({
-                    "pre": pre_group, "post": post_group, "order": order,
+                    "pre": pre_group, "post": post_group, "post_batch_size": post_group.batch.size, "order": order,
                     "row_ptr": state.device_array(row_ptr, np.int64),
                     "target": state.device_array(target, np.int32),
                 })
@@ -329,7 +329,7 @@ class DeviceProjection:
         lanes = state.backend.lanes_per_row
         launches = []
         for block in self.blocks:
-            spikes, ring = block["pre"].spike_list(), block["post"].device["ring"]
+            spikes, ring = block["pre"].spike_list(), block["post"].batch.device["ring"]
             launches.append(state.launch("propagate_static", spikes["spike_ids"].size * lanes, dict(
                 spikes, clock=state._clock, L=np.int32(state._ring_slots), lanes=np.int32(lanes),
                 row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],

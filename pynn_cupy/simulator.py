@@ -14,6 +14,7 @@ from pyNN import common
 from pyNN.errors import RoundingWarning
 
 from . import exceptions as errors
+from .groups import NeuronBatch
 from .runtime import get_backend
 from .runtime.sources import bind
 from .timegrid import FOREVER, TICS_PER_MS, nearest_steps, tics, tics_per_step
@@ -115,7 +116,8 @@ class State(common.control.BaseState):
 
     def clear(self) -> None:
         self.recorders = set()
-        self.groups = []
+        self.groups = []    # every population's NeuronGroup, in creation order
+        self.batches = []   # the NeuronBatch of each device model
         self.projections = []
         self.current_sources = []
         self.id_counter = 0
@@ -137,10 +139,21 @@ class State(common.control.BaseState):
         self.segment_counter += 1
         if self._clock is not None:
             self.write(self._clock, [0, self.trial])
-        for group in self.groups:
-            group.reset()
+        for batch in self.batches:
+            batch.reset()
         for recorder in self.recorders:
             recorder._clear_simulator()
+
+    def add_group(self, group) -> None:
+        """A new population: into the batch of its device model (a new batch for a new model)."""
+        key = group.model.batch_key()
+        batch = next((b for b in self.batches if b.model.batch_key() == key), None)
+        if batch is None:
+            batch = NeuronBatch(self, group.model, len(self.batches))
+            self.batches.append(batch)
+        batch.add(group)
+        self.groups.append(group)
+        self.invalidate()
 
     def invalidate(self) -> None:
         """Something structural changed: rebuild the launch list before the next step."""
@@ -186,22 +199,24 @@ class State(common.control.BaseState):
         for projection in self.projections:
             slots = max(slots, projection.max_delay_steps() + 1)
         self._ring_slots = slots
-        for group in self.groups:
-            group.build(slots)
+        counter_base = 0
+        for batch in self.batches:
+            batch.build(slots, counter_base)
+            counter_base += len(batch.members)
         for projection in self.projections:
             projection._device.build()
         launches = [self.launch("step_begin", 1, {"n_groups": np.int32(len(self.groups)),
                                                   "spike_counts": self._spike_counts})]
         for recorder in self.recorders:
             launches += recorder._sample_launches()
-        for group in self.groups:
-            if group.model.is_source:
-                launches += group.launches()
+        for batch in self.batches:
+            if batch.model.is_source:
+                launches += batch.launches()
         for source in self.current_sources:
             launches += source._launches()
-        for group in self.groups:
-            if not group.model.is_source:
-                launches += group.launches()
+        for batch in self.batches:
+            if not batch.model.is_source:
+                launches += batch.launches()
         for recorder in self.recorders:
             launches += recorder._spike_launches()
         for projection in self.projections:
@@ -212,9 +227,6 @@ class State(common.control.BaseState):
     def rng_stream(self, purpose: str, index: int) -> np.uint32:
         """The Philox stream of one object's draws for one purpose (index: the object's number, < 2^24)."""
         return np.uint32((RNG_PURPOSES[purpose] << 24) | index)
-
-    def spike_counter(self, index: int):
-        return self._spike_counts[index:index + 1]
 
     # -- running -------------------------------------------------------------------------------
     def run(self, simtime: float) -> None:
@@ -237,8 +249,8 @@ class State(common.control.BaseState):
             self._check_events()
         for recorder in self.recorders:
             recorder._end_run()
-        for group in self.groups:
-            group.warn_events()
+        for batch in self.batches:
+            batch.warn_events()
         self.backend.synchronize()   # the run is complete on the device when run() returns
 
     def _chunk_steps(self, n_steps: int) -> int:
@@ -248,8 +260,8 @@ class State(common.control.BaseState):
         return max(1, chunk)
 
     def _check_events(self) -> None:
-        for group in self.groups:
-            group.check_events()
+        for batch in self.batches:
+            batch.check_events()
 
 
 def _check_seed(rng_seed) -> int:

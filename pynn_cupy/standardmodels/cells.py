@@ -87,9 +87,13 @@ def current_propagators(tau_syn, tau_m, cm, dt):
 
 
 class DeviceModel:
-    """How a population of one cell type lives on the device: its kernel, whose parameters are bound by name
-    to the population's device arrays (state, coefficients, input ring, spike list, counters) and to the
-    scalars clock, n, L (ring slots) and dt."""
+    """How the populations of one cell type live on the device, in one batch (groups.NeuronBatch): the kernel,
+    whose parameters are bound by name to the batch's arrays (state, coefficient tables, input ring, spike list,
+    layout, counters) and to the scalars clock, n (neurons), n_rows (table rows), L (ring slots) and dt.
+
+    `coefficients` gives per-population values: scalars, arrays of one value per neuron, or [K][neuron] arrays
+    (K entries per neuron, read by the kernel at k * n_rows + row), and the `pooled` data of variable length
+    (several values per neuron, located by per-neuron begin/end coefficients, e.g. spike times)."""
     kernel = ""
     is_source = False
     receptors: tuple = ("excitatory", "inhibitory")   # PyNN receptor types, in the order of the input ring
@@ -99,6 +103,19 @@ class DeviceModel:
     # int32 event counters the kernel increments (last arguments) -> what an event means (a template filled
     # by counter_context); the host warns
     counters: dict = {}
+    pooled: dict = {}       # (begin, end) coefficient names -> names of the pooled data arrays they index
+
+    @property
+    def pooled_names(self) -> set:
+        return {name for names in self.pooled.values() for name in names}
+
+    def batch_key(self) -> tuple:
+        """Populations whose models have the same key share a batch (and so the kernel and coefficient names)."""
+        return (self.kernel, self.receptors)
+
+    def live_state(self) -> tuple:
+        """The batch's arrays that hold neuron state, carried over when the batch grows."""
+        return tuple(self.state)
 
     def counter_context(self, dt: float) -> dict:
         return {}
@@ -111,20 +128,22 @@ class DeviceModel:
         """The most spikes `n_cells` of the population can emit in one step."""
         return min(n_cells, capacity)
 
-    def build_state(self, group) -> None:
+    def build_state(self, batch) -> None:
         """Device arrays beyond `state` (e.g. state arrays sharing one storage), made before the state arrays."""
+
+    def after_write(self, batch) -> None:
+        """Called after the coefficient tables were written (and after a reset)."""
 
     def coefficients(self, p: dict, dt: float) -> dict:
         """Per-neuron kernel coefficients from the parameters (validating them), by kernel parameter name."""
         raise NotImplementedError
 
-    def kernel_arguments(self, group) -> dict:
+    def kernel_arguments(self, batch) -> dict:
         """What the kernel's parameters are bound to, by name."""
-        sim = group.sim
-        arguments = dict(group.device, clock=sim._clock, n=np.int32(group.size), L=np.int32(group.slots),
-                         dt=sim.real(sim.dt), **group.spike_list())
+        arguments = batch.kernel_arguments()
         if self.rng_purpose:
-            arguments.update(seed=np.uint64(sim.rng_seed), stream=sim.rng_stream(self.rng_purpose, group.index))
+            sim = batch.sim
+            arguments.update(seed=np.uint64(sim.rng_seed), stream=sim.rng_stream(self.rng_purpose, batch.index))
         return arguments
 
 
@@ -218,9 +237,11 @@ class SpikeArraySource(DeviceModel):
     is_source = True
     receptors = ()
 
+    pooled = {("spike_begin", "spike_end"): ("emit_step",)}
+
     def coefficients(self, p, dt):
-        """CSR of emission steps: a spike at time t is emitted in the update step that ends at t (times between
-        grid points go to the next grid point, as with pyNN.nest on the grid)."""
+        """The emission steps of each neuron's spikes: a spike at time t is emitted in the update step that ends
+        at t (times between grid points go to the next grid point, as with pyNN.nest on the grid)."""
         trains = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
                   for value in np.atleast_1d(p["spike_times"])]
         for train in trains:
@@ -237,12 +258,24 @@ class SpikeArraySource(DeviceModel):
                 "spike_times must be after 0 ms (as NEST: no step emits a spike at 0), got %g ms"
                 % flat[(flat < 0) | (stamp < 1)][0])
         emit_step = stamp - 1
-        return {"offsets": offsets, "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}
+        return {"spike_begin": offsets[:-1], "spike_end": offsets[1:],
+                "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}
+
+    def after_write(self, batch) -> None:
+        """Point each neuron's cursor at its first spike not yet emitted."""
+        tables, rows = batch.host_tables, batch.neuron_rows()
+        begin, end = tables["spike_begin"][rows], tables["spike_end"][rows]
+        before = np.concatenate([[0], np.cumsum(tables["emit_step"] < batch.sim.step)])
+        cursor = begin + before[end] - before[begin]
+        if "cursor" in batch.device and batch.device["cursor"].size == cursor.size:
+            batch.sim.write(batch.device["cursor"], cursor)   # in place: the plan holds it
+        else:
+            batch.device["cursor"] = batch.sim.device_array(cursor, np.int64)
 
     def spike_capacity(self, size, coefficients):
         """The most spikes given for any one step (several per neuron where times share a step)."""
         emit_step = coefficients["emit_step"]
-        return int(np.unique(emit_step, return_counts=True)[1].max()) if emit_step.size else 1
+        return int(np.unique(emit_step, return_counts=True)[1].max())
 
     def max_spikes_per_step(self, n_cells, capacity):
         return capacity
@@ -353,6 +386,7 @@ class InhGammaSource(DeviceModel):
     rng_purpose = "inh_gamma"
     receptors = ()
     state = {"age": (None, INT)}
+    pooled = {("bin_begin", "bin_end"): ("bin_step", "shape", "inv_scale", "lgamma_shape")}
 
     def coefficients(self, p, dt):
         _check(p, non_negative=("start", "duration"))
@@ -377,7 +411,7 @@ class InhGammaSource(DeviceModel):
         bin_step = -(-tics(np.maximum(times, 0.0)) // tics_per_step(dt))
         if shape.size == 0:
             shape = scale = bin_step = np.ones(1)
-        return {"bin_offsets": offsets, "bin_step": bin_step.astype(np.int64), "shape": shape,
+        return {"bin_begin": offsets[:-1], "bin_end": offsets[1:], "bin_step": bin_step.astype(np.int64), "shape": shape,
                 "inv_scale": 1.0 / (1000.0 * scale), "lgamma_shape": np.array([math.lgamma(x) for x in shape]),
                 **_active_steps(p, dt, "SpikeSourceInhGamma")}
 

@@ -111,9 +111,9 @@ def _size(p: dict) -> int:
 # -- device models -------------------------------------------------------------------------------------------------
 
 class _ComposedModel(DeviceModel):
-    """Per receptor k, state and coefficients live at [k * n + i]; the state arrays per receptor (what is recorded
-    and initialized, named <array>_<k>) are rows of one [receptor][neuron] array that the kernel takes whole
-    (build_state, called by NeuronGroup.build before it makes the state arrays)."""
+    """Per receptor k, state lives at [k * n + i] and coefficients are [receptor][neuron] tables; the state arrays
+    per receptor (what is recorded and initialized, named <array>_<k>) are rows of one [receptor][neuron] array
+    that the kernel takes whole (build_state, called by NeuronBatch.build before it makes the state arrays)."""
     per_receptor_state: dict = {}   # [receptor][neuron] array -> its initial value's suffix ("gsyn"), or None
 
     def __init__(self, receptor_names, kinds):
@@ -128,20 +128,24 @@ class _ComposedModel(DeviceModel):
             variable = "isyn" if self.kinds[name] == "current" else "gsyn"
             self.recordables["%s.%s" % (name, variable)] = "%s_%d" % (self.recorded_array, k)
 
-    def build_state(self, group) -> None:
-        sim, n, r = group.sim, group.size, len(self.receptors)
+    def batch_key(self):
+        return (self.kernel, self.receptors, tuple(self.kinds[name] for name in self.receptors))
+
+    def live_state(self):
+        return tuple(self.per_receptor_state) + tuple(self.neuron_state)
+
+    def build_state(self, batch) -> None:
+        sim, r = batch.sim, len(self.receptors)
         for array in self.per_receptor_state:
-            if array in group.device:
-                continue
-            whole = sim.zeros((max(r, 1), n), sim.real)
+            whole = sim.zeros((max(r, 1), batch.size), sim.real)
             for k in range(r):
                 name = "%s_%d" % (array, k)
-                sim.write(whole[k], group._initial_state(name))
-                group.device[name] = whole[k]
-            group.device[array] = whole
+                sim.write(whole[k], batch.initial_state(name))
+                batch.device[name] = whole[k]
+            batch.device[array] = whole
 
-    def kernel_arguments(self, group):
-        return dict(super().kernel_arguments(group), n_receptors=np.int32(len(self.receptors)))
+    def kernel_arguments(self, batch):
+        return dict(super().kernel_arguments(batch), n_receptors=np.int32(len(self.receptors)))
 
 
 class LifPscExpMultisynapse(_ComposedModel):
@@ -165,7 +169,7 @@ class LifPscExpMultisynapse(_ComposedModel):
             "e_l": p["v_rest"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"], "i_offset": p["i_offset"],
             "refractory_steps": _refractory_steps(p, dt),
             "p_vv": np.exp(-dt / p["tau_m"]), "p_v_i": -p["tau_m"] / p["cm"] * np.expm1(-dt / p["tau_m"]),
-            "p_v_syn": np.concatenate(p_v_syn or [np.zeros(n)]), "p_syn": np.concatenate(p_syn or [np.zeros(n)]),
+            "p_v_syn": np.stack(p_v_syn or [np.zeros(n)]), "p_syn": np.stack(p_syn or [np.zeros(n)]),
         }
 
 
@@ -238,7 +242,7 @@ class AeifMultisynapse(_ComposedModel):
                                     _beta_normalization(rise, decay) if kind == "beta" else np.zeros(n))
         if not self.receptors:
             table = {key: [np.zeros(n)] for key in table}
-        neuron.update({key: np.concatenate(values).astype(float) for key, values in table.items()})
+        neuron.update({key: np.stack(values).astype(float) for key, values in table.items()})
         return neuron
 
 

@@ -61,7 +61,7 @@ def _components(p: dict, tau_name: str, q_name: str, scale: float, size: int, dt
     for i, (tau, q) in enumerate(zip(taus, qs)):
         q_table[:tau.size, i] = q * scale
         decay_table[:tau.size, i] = _exp_of(-dt / tau)   # NEST: std::exp(-h / tau)
-    return counts, q_table.ravel(), decay_table.ravel()
+    return counts, q_table, decay_table
 
 
 class GifCondExp(DeviceModel):
@@ -94,14 +94,21 @@ class GifCondExp(DeviceModel):
             "n_sfa": n_sfa, "q_sfa": q_sfa, "decay_sfa": decay_sfa,
         }
 
-    def build_state(self, group) -> None:
-        """The components of eta and gamma (as many per cell as the widest tau_eta / tau_gamma) live in arrays of
-        their own (cleared by the kernel at the first step of a trial)."""
-        sim = group.sim
+    def live_state(self):
+        return tuple(self.state) + ("stc_elems", "sfa_elems")
+
+    def after_write(self, batch) -> None:
+        """The components of eta and gamma (as many per cell as the widest tau_eta / tau_gamma of the batch) live
+        in [component][neuron] arrays of their own (cleared by the kernel at the first step of a trial)."""
+        sim = batch.sim
         for elems, table in (("stc_elems", "q_stc"), ("sfa_elems", "q_sfa")):
-            size = group.coefficients[table].size
-            if elems not in group.device or group.device[elems].size != size:
-                group.device[elems] = sim.zeros(size, sim.real)
+            shape = (batch.device[table].shape[0], batch.size)
+            old = batch.device.get(elems)
+            if old is None or old.shape != shape:
+                batch.device[elems] = sim.zeros(shape, sim.real)
+                if old is not None and old.shape[1] == shape[1]:   # more or fewer components: keep the common ones
+                    depth = min(old.shape[0], shape[0])
+                    sim.write(batch.device[elems][:depth], old[:depth])
 
 
 class GIF_cond_exp(cells.GIF_cond_exp):

@@ -112,4 +112,4 @@ def test_kernels_made_by_a_macro_are_found_and_bound_by_name():
     names = sources.kernel_names()
     assert {"aeif_multisynapse_%d_update" % r for r in (4, 8, 16, 32)} <= set(names)
     assert [p.name for p in sources.kernel_parameters("aeif_multisynapse_8_update", "float32")][:4] == \
-        ["clock", "n", "L", "n_receptors"]
+        ["clock", "n", "n_rows", "L"]

@@ -94,27 +94,32 @@ def test_record_rate_change_resizes_the_spike_list():
 
 @pytest.mark.parametrize("kernel", ["spike_source_array_update", "iaf_psc_exp_update"])
 def test_kernels_never_write_past_the_spike_list(kernel):
-    """Run one step of a spike-emitting kernel with a spike list of capacity 3 inside a larger array: the
-    entries past the capacity keep their guard value and the excess is counted in `dropped`."""
+    """Run one step of a spike-emitting kernel over a batch of two populations (6 and 4 neurons) whose spike-list
+    segments of capacity 3 lie inside a larger array: each population's spikes stay in its segment (local ids),
+    the entries past the segments keep their guard value and each excess is counted in its `dropped`."""
     backend = get_backend("cpu", "float64")
     n, capacity = 10, 3
     clock = np.array([4, 0], dtype=np.int64)
-    ids = np.full(capacity + 5, -7, dtype=np.int32)
-    count, dropped = np.zeros(1, np.int32), np.zeros(1, np.int32)
-    arguments = dict(clock=clock, n=np.int32(n), spike_ids=ids, spike_count=count, spike_capacity=np.int32(capacity),
+    ids = np.full(2 * capacity + 5, -7, dtype=np.int32)
+    count, dropped = np.zeros(2, np.int32), np.zeros(2, np.int32)
+    # per population: first neuron, first row, a row per neuron, spike-list base, capacity (cuda/common.cuh)
+    layout = np.array([[0, 0, 1, 0, capacity], [6, 6, 1, capacity, capacity]], dtype=np.int32)
+    pop = np.repeat(np.arange(2), [6, 4]).astype(np.int32)
+    arguments = dict(clock=clock, n=np.int32(n), pop=pop, layout=layout, spike_ids=ids, spike_counts=count,
                      dropped=dropped)
     if kernel == "spike_source_array_update":   # every cell emits twice in step 4
-        arguments.update(offsets=np.arange(0, 2 * n + 1, 2, dtype=np.int64), emit_step=np.full(2 * n, 4, np.int64),
+        arguments.update(spike_end=np.arange(2, 2 * n + 1, 2, dtype=np.int64), emit_step=np.full(2 * n, 4, np.int64),
                          cursor=np.arange(0, 2 * n, 2, dtype=np.int64))
-        expected = 2 * n
+        expected = 2 * np.array([6, 4])
     else:   # every cell above threshold
         f = lambda value: np.full(n, value, dtype=np.float64)   # noqa: E731
         arguments.update(L=np.int32(2), ring=np.zeros(2 * 2 * n), i_stim=f(0.0), refractory=np.zeros(n, np.int32),
                          refractory_steps=np.zeros(n, np.int32), e_l=f(-65.0), v_thresh=f(-50.0), v_reset=f(-70.0),
                          **{name: f(0.0) for name in ("v", "i_exc", "i_inh", "i_offset")},
                          **{name: f(0.5) for name in ("p_vv", "p_v_exc", "p_v_inh", "p_v_i", "p_exc", "p_inh")})
-        expected = n
+        expected = np.array([6, 4])
     backend.plan([(backend.kernel(kernel), 1, 1, sources.bind(kernel, "float64", arguments))]).run(1)
-    assert ids[capacity:].tolist() == [-7] * 5
-    assert ((0 <= ids[:capacity]) & (ids[:capacity] < n)).all()
-    assert count[0] == expected and dropped[0] == expected - capacity
+    assert ids[2 * capacity:].tolist() == [-7] * 5
+    assert ((0 <= ids[:capacity]) & (ids[:capacity] < 6)).all()
+    assert ((0 <= ids[capacity:2 * capacity]) & (ids[capacity:2 * capacity] < 4)).all()
+    assert count.tolist() == expected.tolist() and dropped.tolist() == (expected - capacity).tolist()
