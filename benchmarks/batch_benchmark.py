@@ -2,11 +2,13 @@
 """Cost per step of many small populations against one large one (the neuron-batch target of DESIGN.md).
 
 The same 10 000 IF_cond_exp neurons, driven by i_offset just above threshold and with no synapses, are
-created as 1 x 10000, 10 x 1000 and 100 x 100 populations. For each layout: seconds per step (median of
-`reps` runs of `steps` steps after a warm-up), launches per step, and the bytes the neuron kernels touch per
-neuron per step (array arguments of the update kernels: state, per-neuron coefficients, input ring slot,
-injected current; spike lists and scalars not counted). With one launch per population the cost grows with
-the number of populations; with neuron batches (one launch per model) it should not.
+created as 1 x 10000, 10 x 1000 and 100 x 100 populations, and as 10 x 1000 with tau_m drawn per neuron (every
+population heterogeneous: a coefficient row per neuron). For each layout: seconds per step (median of `reps`
+runs of `steps` steps after a warm-up), launches per step, and the bytes the neuron update reads per neuron per
+step: the state arrays, the injected current and population ids (one entry per neuron), the coefficient rows in
+use and the layout, and the input ring's current slot (spike lists, written per spike only, and scalars not
+counted). All populations of one model form one batch updated by one launch, so the cost per step should not
+grow with the number of populations.
 
 Usage::
 
@@ -22,12 +24,14 @@ import time
 
 import numpy as np
 
-LAYOUTS = [(1, 10000), (10, 1000), (100, 100)]
+LAYOUTS = [(1, 10000, False), (10, 1000, False), (100, 100, False), (10, 1000, True)]
 
 
-def measure(sim, n_populations: int, size: int, steps: int, reps: int, device: str, precision: str) -> dict:
+def measure(sim, n_populations: int, size: int, heterogeneous: bool, steps: int, reps: int, device: str,
+            precision: str) -> dict:
     sim.setup(timestep=0.1, device=device, precision=precision)
-    populations = [sim.Population(size, sim.IF_cond_exp(i_offset=1.0, tau_refrac=2.0))
+    tau_m = sim.RandomDistribution("uniform", (18.0, 22.0), rng=sim.NumpyRNG(seed=1)) if heterogeneous else 20.0
+    populations = [sim.Population(size, sim.IF_cond_exp(i_offset=1.0, tau_refrac=2.0, tau_m=tau_m))
                    for _ in range(n_populations)]
     populations[0][0:1].record("spikes")
     sim.run(10.0)   # builds, compiles (or loads) the kernels
@@ -38,18 +42,18 @@ def measure(sim, n_populations: int, size: int, steps: int, reps: int, device: s
         sim.run(steps * 0.1)
         state.backend.synchronize()
         times.append(time.perf_counter() - start)
-    launches = [launch for group in state.groups for launch in group.launches()]
     n_neurons = n_populations * size
-    # per-neuron arrays (state, coefficients, injected current) and, of the input ring, the current slot
-    spike_lists = [id(group.device["spike_ids"]) for group in state.groups]   # written per spike only
-    touched = sum(arg.nbytes for _, _, _, args in launches for arg in args
-                  if getattr(arg, "size", 0) == size and id(arg) not in spike_lists)
-    touched += sum(group.device["ring"][0].nbytes for group in state.groups)
-    return {"populations": n_populations, "size": size, "steps": steps,
+    read = 0
+    for batch in state.batches:
+        read += sum(batch.device[name].nbytes for name in tuple(batch.model.state) + ("i_stim", "pop"))
+        read += sum(table.size * batch.device[name].itemsize   # the rows in use, and the layout
+                    for name, table in batch.host_tables.items())
+        read += batch.device["ring"][0].nbytes
+    return {"populations": n_populations, "size": size, "heterogeneous": heterogeneous, "steps": steps,
             "s_per_step": statistics.median(times) / steps,
             "launches_per_step": len(state._plan),
-            "neuron_kernel_launches_per_step": len(launches),
-            "bytes_per_neuron_per_step": touched / n_neurons}
+            "neuron_kernel_launches_per_step": len(state.batches),
+            "bytes_per_neuron_per_step": read / n_neurons}
 
 
 def main(argv=None) -> int:
@@ -62,17 +66,19 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import pyNN.cupy as sim
     results = []
-    for n_populations, size in LAYOUTS:
-        result = measure(sim, n_populations, size, args.steps, args.reps, args.device, args.precision)
+    for n_populations, size, heterogeneous in LAYOUTS:
+        result = measure(sim, n_populations, size, heterogeneous, args.steps, args.reps, args.device, args.precision)
         results.append(result)
-        print("%3d x %5d: %8.2f us/step, %3d launches/step (%3d neuron updates), %.0f bytes/neuron/step"
-              % (n_populations, size, result["s_per_step"] * 1e6, result["launches_per_step"],
+        print("%3d x %5d%s: %8.2f us/step, %3d launches/step (%3d neuron updates), %.1f bytes/neuron/step"
+              % (n_populations, size, " heterogeneous" if heterogeneous else "", result["s_per_step"] * 1e6,
+                 result["launches_per_step"],
                  result["neuron_kernel_launches_per_step"],
                  result["bytes_per_neuron_per_step"]))
     base = results[0]["s_per_step"]
     for result in results[1:]:
-        print("%d x %d costs %.2fx the step of 1 x %d" % (result["populations"], result["size"],
-                                                          result["s_per_step"] / base, results[0]["size"]))
+        print("%d x %d%s costs %.2fx the step of 1 x %d" % (
+            result["populations"], result["size"], " heterogeneous" if result["heterogeneous"] else "",
+            result["s_per_step"] / base, results[0]["size"]))
     if args.json:
         with open(args.json, "w") as out:
             json.dump({"benchmark": "neuron batches", "device": sim.simulator.state.device,
