@@ -100,7 +100,7 @@ KERNEL void aeif_cond_exp_update(
     REAL* RESTRICT v, REAL* RESTRICT w, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT w_nest,
     REAL* RESTRICT g_exc_nest, REAL* RESTRICT g_inh_nest, int* RESTRICT refractory, REAL* RESTRICT h_step,
     AEIF_PARAMS,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite,
     int* RESTRICT rkf45_overruns, int* RESTRICT merged_spikes)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
@@ -117,6 +117,7 @@ KERNEL void aeif_cond_exp_update(
         bool overrun = false;
         const int spikes = aeif_step<4>(sys, y, dt, &h, &r, refractory_steps[m.row], v_detect[m.row], b[m.row], &overrun);
         v[i] = y[0];
+        check_finite(m, v[i], non_finite);
         nest_units_store(&w[i], &w_nest[i], y[1], NEST_UNITS);
         nest_units_store(&g_exc[i], &g_exc_nest[i], y[2] + take_input(ring, slot + i) * NEST_UNITS, NEST_UNITS);
         nest_units_store(&g_inh[i], &g_inh_nest[i], y[3] + take_input(ring, slot + n + i) * NEST_UNITS, NEST_UNITS);
@@ -133,7 +134,7 @@ KERNEL void aeif_cond_alpha_update(
     REAL* RESTRICT g_exc_nest, REAL* RESTRICT g_inh_nest, REAL* RESTRICT dg_exc, REAL* RESTRICT dg_inh,
     int* RESTRICT refractory, REAL* RESTRICT h_step,
     AEIF_PARAMS, const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite,
     int* RESTRICT rkf45_overruns, int* RESTRICT merged_spikes)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
@@ -151,6 +152,7 @@ KERNEL void aeif_cond_alpha_update(
         bool overrun = false;
         const int spikes = aeif_step<6>(sys, y, dt, &h, &r, refractory_steps[m.row], v_detect[m.row], b[m.row], &overrun);
         v[i] = y[0];
+        check_finite(m, v[i], non_finite);
         nest_units_store(&w[i], &w_nest[i], y[1], NEST_UNITS);
         nest_units_store(&g_exc[i], &g_exc_nest[i], y[2], NEST_UNITS);
         nest_units_store(&g_inh[i], &g_inh_nest[i], y[3], NEST_UNITS);

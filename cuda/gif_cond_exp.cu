@@ -66,7 +66,7 @@ KERNEL void gif_cond_exp_update(
     const int* RESTRICT n_sfa, const REAL* RESTRICT q_sfa, const REAL* RESTRICT decay_sfa,
     unsigned long long seed, unsigned int stream,
     REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout,
-    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT rkf45_overruns)
+    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite, int* RESTRICT rkf45_overruns)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     const bool fresh = clock[0] == 0;
@@ -115,6 +115,8 @@ KERNEL void gif_cond_exp_update(
         }
 
         v[i] = y[0];
+
+        check_finite(m, v[i], non_finite);
         nest_units_store(&g_exc[i], &g_exc_nest[i], y[1], GIF_NEST_UNITS);
         nest_units_store(&g_inh[i], &g_inh_nest[i], y[2], GIF_NEST_UNITS);
         i_eta[i] = sys.stc * (REAL)0.001;   // nA: pyNN.nest records I_stc (pA) * 0.001
@@ -164,7 +166,7 @@ KERNEL void iaf_cond_exp_sfa_rr_update(
     const REAL* RESTRICT q_sfa, const REAL* RESTRICT q_rr, const REAL* RESTRICT i_offset,
     const int* RESTRICT refractory_steps,
     REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout,
-    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT rkf45_overruns)
+    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite, int* RESTRICT rkf45_overruns)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
@@ -203,6 +205,7 @@ KERNEL void iaf_cond_exp_sfa_rr_update(
             spiked = true;
         }
         v[i] = y[0];
+        check_finite(m, v[i], non_finite);
         nest_units_store(&g_exc[i], &g_exc_nest[i], y[1], GIF_NEST_UNITS);
         nest_units_store(&g_inh[i], &g_inh_nest[i], y[2], GIF_NEST_UNITS);
         g_sfa[i] = y[3];   // nS, PyNN's unit too

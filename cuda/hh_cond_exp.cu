@@ -47,7 +47,7 @@ KERNEL void hh_cond_exp_update(
     const REAL* RESTRICT e_na, const REAL* RESTRICT e_k, const REAL* RESTRICT e_l, const REAL* RESTRICT v_t,
     const REAL* RESTRICT e_exc, const REAL* RESTRICT e_inh, const REAL* RESTRICT tau_exc, const REAL* RESTRICT tau_inh,
     const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite,
     int* RESTRICT rkf45_overruns)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
@@ -80,6 +80,7 @@ KERNEL void hh_cond_exp_update(
             emit_member_spike(m, out);
         }
         v[i] = y[0];
+        check_finite(m, v[i], non_finite);
         m_act[i] = y[1];
         h_inact[i] = y[2];
         n_act[i] = y[3];

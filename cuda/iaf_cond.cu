@@ -79,7 +79,7 @@ DEVICE int halvings(REAL stiffness, REAL dt) {
 // After the conductances received this step's spikes: a refractory neuron is clamped to v_reset, the
 // others tested against the threshold (NEST's iaf_cond_* order); then the state is stored.
 DEVICE void cond_finish(long long i, const Member& m, REAL vm, REAL* v, int* refractory, REAL v_thresh, REAL v_reset,
-                        int refractory_steps, REAL* i_stim, const SpikeList& out) {
+                        int refractory_steps, REAL* i_stim, const SpikeList& out, int* non_finite) {
     i_stim[i] = 0;
     if (refractory[i] > 0) {
         refractory[i] -= 1;
@@ -88,6 +88,7 @@ DEVICE void cond_finish(long long i, const Member& m, REAL vm, REAL* v, int* ref
         threshold(m, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, out);
     }
     v[i] = vm;
+    check_finite(m, v[i], non_finite);
 }
 
 #define COND_COMMON_PARAMS \
@@ -104,7 +105,7 @@ KERNEL void iaf_cond_exp_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite,
     int* RESTRICT stiff_steps)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
@@ -134,7 +135,7 @@ KERNEL void iaf_cond_exp_update(
         }
         g_exc[i] = ge + take_input(ring, slot + i);
         g_inh[i] = gi + take_input(ring, slot + n + i);
-        cond_finish(i, m, vm, v, refractory, v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], i_stim, out);
+        cond_finish(i, m, vm, v, refractory, v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], i_stim, out, non_finite);
     }
 }
 
@@ -145,7 +146,7 @@ KERNEL void iaf_cond_alpha_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT dg_exc, REAL* RESTRICT dg_inh, int* RESTRICT refractory,
     COND_COMMON_PARAMS, const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite,
     int* RESTRICT stiff_steps)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
@@ -182,6 +183,6 @@ KERNEL void iaf_cond_alpha_update(
         g_inh[i] = gi;
         dg_exc[i] = dge + jump_exc[m.row] * take_input(ring, slot + i);
         dg_inh[i] = dgi + jump_inh[m.row] * take_input(ring, slot + n + i);
-        cond_finish(i, m, vm, v, refractory, v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], i_stim, out);
+        cond_finish(i, m, vm, v, refractory, v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], i_stim, out, non_finite);
     }
 }

@@ -9,7 +9,7 @@ KERNEL void iaf_psc_exp_update(
     REAL* RESTRICT v, REAL* RESTRICT i_exc, REAL* RESTRICT i_inh, int* RESTRICT refractory,
     const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_exc, const REAL* RESTRICT p_v_inh, const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
@@ -27,6 +27,7 @@ KERNEL void iaf_psc_exp_update(
         i_inh[i] = i_inh[i] * p_inh[m.row] + take_input(ring, slot + n + i);
         threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
+        check_finite(m, v[i], non_finite);
     }
 }
 
@@ -39,7 +40,7 @@ KERNEL void iaf_psc_alpha_update(
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_di_exc, const REAL* RESTRICT p_v_i_exc, const REAL* RESTRICT p_v_di_inh, const REAL* RESTRICT p_v_i_inh,
     const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_exc, const REAL* RESTRICT p_inh, const REAL* RESTRICT p_i_di_exc, const REAL* RESTRICT p_i_di_inh,
     const REAL* RESTRICT jump_exc, const REAL* RESTRICT jump_inh,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
@@ -61,5 +62,6 @@ KERNEL void iaf_psc_alpha_update(
         di_inh[i] = di_inh[i] * p_inh[m.row] + jump_inh[m.row] * take_input(ring, slot + n + i);
         threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
+        check_finite(m, v[i], non_finite);
     }
 }

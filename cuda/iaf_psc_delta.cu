@@ -14,7 +14,7 @@ KERNEL void iaf_psc_delta_update(
     REAL* RESTRICT v, int* RESTRICT refractory,
     const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_i,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
@@ -31,5 +31,6 @@ KERNEL void iaf_psc_delta_update(
         i_stim[i] = 0;
         threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
+        check_finite(m, v[i], non_finite);
     }
 }

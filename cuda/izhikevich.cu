@@ -13,7 +13,7 @@ KERNEL void izhikevich_update(
     const long long* clock, int n, int L, REAL dt,
     REAL* RESTRICT v, REAL* RESTRICT u,
     const REAL* RESTRICT a, const REAL* RESTRICT b, const REAL* RESTRICT c, const REAL* RESTRICT d, const REAL* RESTRICT i_offset_pa,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite)
 {
     const long long slot = input_slot(clock, L, 2, n);   // receptors: 0 excitatory, 1 inhibitory
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
@@ -32,6 +32,7 @@ KERNEL void izhikevich_update(
             emit_member_spike(m, out);
         }
         v[i] = vm;
+        check_finite(m, v[i], non_finite);
         u[i] = um;
     }
 }

@@ -24,7 +24,7 @@ KERNEL void lif_psc_exp_multisynapse_update(
     REAL* RESTRICT v, REAL* RESTRICT isyn, int* RESTRICT refractory,
     const REAL* RESTRICT e_l, const REAL* RESTRICT v_thresh, const REAL* RESTRICT v_reset, const REAL* RESTRICT i_offset, const int* RESTRICT refractory_steps,
     const REAL* RESTRICT p_vv, const REAL* RESTRICT p_v_i, const REAL* RESTRICT p_v_syn, const REAL* RESTRICT p_syn,
-    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped)
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite)
 {
     const long long slot = input_slot(clock, L, n_receptors, n);
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
@@ -45,6 +45,7 @@ KERNEL void lif_psc_exp_multisynapse_update(
         }
         threshold(m, &vm, &refractory[i], v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], out);
         v[i] = vm;
+        check_finite(m, v[i], non_finite);
     }
 }
 
@@ -83,7 +84,7 @@ template <int R> struct AeifMulti {
     const REAL* RESTRICT e_rev, const REAL* RESTRICT tau_rise, const REAL* RESTRICT tau_decay, \
     const REAL* RESTRICT conductance, const REAL* RESTRICT jump_g, const REAL* RESTRICT jump_dg, \
     REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, \
-    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT rkf45_overruns, \
+    int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite, int* RESTRICT rkf45_overruns, \
     int* RESTRICT merged_spikes
 
 // One time step of neuron i: NEST's update loop (spikes and refractory clamp after each accepted RKF45 step, then
@@ -138,6 +139,7 @@ DEVICE void aeif_multisynapse_neuron(long long i, AEIF_MS_PARAMS) {
     if (r > 0) r -= 1;
     const long long slot = input_slot(clock, L, n_receptors, n);
     v[i] = y[0];
+    check_finite(m, v[i], non_finite);
     nest_units_store(&w[i], &w_nest[i], y[1], MS_NEST_UNITS);
     for (int k = 0; k < n_receptors; ++k) {
         const long long j = k * (long long)n + i, c = k * (long long)n_rows + m.row;
@@ -157,7 +159,7 @@ DEVICE void aeif_multisynapse_neuron(long long i, AEIF_MS_PARAMS) {
 
 #define AEIF_MS_ARGS clock, n, n_rows, L, n_receptors, dt, v, w, w_nest, g, g_nest, dg, refractory, h_step, c_m, g_l, e_l, \
     delta_t, v_th, v_peak, v_detect, v_reset, a, b, tau_w, i_offset, refractory_steps, e_rev, tau_rise, tau_decay, \
-    conductance, jump_g, jump_dg, ring, i_stim, pop, layout, spike_ids, spike_counts, dropped, rkf45_overruns, \
+    conductance, jump_g, jump_dg, ring, i_stim, pop, layout, spike_ids, spike_counts, dropped, non_finite, rkf45_overruns, \
     merged_spikes
 
 // One entry point per receptor capacity R (the registry finds kernels made by such a macro: runtime/sources.py).

@@ -15,6 +15,12 @@ DEVICE REAL take_input(REAL* ring, long long index) {
     return value;
 }
 
+// Counts a neuron-step whose membrane potential is not a finite number (NaN or infinite) for its population;
+// the host raises NumericalInstabilityError (NEST stops with NumericalInstability or a GSL solver failure).
+DEVICE void check_finite(const Member& m, REAL v, int* non_finite) {
+    if (!isfinite(v)) atomicAdd(&non_finite[m.pop], 1);
+}
+
 // NEST's threshold rule: at or above threshold the neuron spikes, is reset and starts its refractory count.
 DEVICE void threshold(const Member& m, REAL* vm, int* refractory, REAL v_thresh, REAL v_reset, int refractory_steps,
                       const SpikeList& out) {

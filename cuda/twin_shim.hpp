@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <type_traits>
 
+using std::isfinite;
+
 struct TwinDim3 { unsigned x = 1, y = 1, z = 1; };
 extern thread_local TwinDim3 threadIdx __attribute__((tls_model("initial-exec")));
 extern thread_local TwinDim3 blockIdx __attribute__((tls_model("initial-exec")));

@@ -21,6 +21,12 @@ class SpikeBufferOverflowError(InvalidParameterValueError, RuntimeError):
     and the count. Spike lists are sized from what the parameters allow, so this needs extreme chance."""
 
 
+class NumericalInstabilityError(InvalidParameterValueError, ArithmeticError):
+    """A neuron's membrane potential stopped being a finite number (NaN or infinite) during a run; the message
+    names the population, the count and the time window. NEST stops such a run too (NumericalInstability, or a
+    GSL solver failure); the parameters or inputs drive the model beyond what its integration can follow."""
+
+
 class InjectionError(ConnectionError, TypeError):
     """A current source cannot be injected into these cells (e.g. spike sources)."""
 
@@ -30,4 +36,4 @@ class SimulationWarning(UserWarning):
 
 
 __all__ = ["BackendUnavailableError", "KernelCompilationError", "DeviceMemoryError",
-           "SpikeBufferOverflowError", "InjectionError", "SimulationWarning", "InvalidParameterValueError"]
+           "SpikeBufferOverflowError", "NumericalInstabilityError", "InjectionError", "SimulationWarning", "InvalidParameterValueError"]

@@ -151,7 +151,7 @@ class NeuronBatch:
             self.device["i_stim"] = sim.zeros(self.size, sim.real)
             self.device["pop"] = sim.device_array(np.repeat(np.arange(len(self.members)),
                                                             [m.size for m in self.members]), np.int32)
-            for name in ("dropped",) + tuple(model.counters):
+            for name in ("dropped", "non_finite") + tuple(model.counters):
                 self.device[name] = sim.zeros(len(self.members), np.int32)
             if "ring" in old:
                 self.device["ring"] = old["ring"]
@@ -268,9 +268,10 @@ class NeuronBatch:
         self.model.after_write(self)
 
     # -- events ---------------------------------------------------------------------------------------
-    def check_events(self) -> None:
-        """Take what the kernels counted since the last check (clearing the device counts): dropped spikes raise
-        SpikeBufferOverflowError at once; the model's counters add up until `warn_events`."""
+    def check_events(self, steps: tuple) -> None:
+        """Take what the kernels counted in `steps` (first, end), clearing the device counts: dropped spikes raise
+        SpikeBufferOverflowError at once, a membrane potential that is not finite NumericalInstabilityError; the
+        model's counters add up until `warn_events`."""
         for name in self.model.counters:
             for member, count in zip(self.members, self._take_counts(name)):
                 self._events[member.position, name] = self._events.get((member.position, name), 0) + int(count)
@@ -279,6 +280,13 @@ class NeuronBatch:
                 raise errors.SpikeBufferOverflowError(
                     "pyNN.cupy: %d spikes of population %r (%s) did not fit its spike list of %d per step"
                     % (dropped, member.label, member.celltype_name, member.spike_capacity))
+        for member, count in zip(self.members, self._take_counts("non_finite")):
+            if count:
+                raise errors.NumericalInstabilityError(
+                    "pyNN.cupy: population %r (%s): %d neuron-steps between %g and %g ms ended with a membrane "
+                    "potential that is not a finite number (NaN or infinite): the parameters or inputs drive the "
+                    "model beyond what its integration can follow (NEST stops such a run too)"
+                    % (member.label, member.celltype_name, count, *self.sim.time_of(np.asarray(steps))))
 
     def warn_events(self) -> None:
         """One SimulationWarning per population and counter that counted events since the last call."""

@@ -246,7 +246,8 @@ class State(common.control.BaseState):
             n_steps -= chunk
             for recorder in self.recorders:
                 recorder._end_chunk()
-            self._check_events()
+            for batch in self.batches:
+                batch.check_events((self.step - chunk, self.step))
         for recorder in self.recorders:
             recorder._end_run()
         for batch in self.batches:
@@ -258,10 +259,6 @@ class State(common.control.BaseState):
         for recorder in self.recorders:
             chunk = min(chunk, recorder._max_chunk_steps())
         return max(1, chunk)
-
-    def _check_events(self) -> None:
-        for batch in self.batches:
-            batch.check_events()
 
 
 def _check_seed(rng_seed) -> int:
