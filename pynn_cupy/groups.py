@@ -282,11 +282,18 @@ class NeuronBatch:
                     % (dropped, member.label, member.celltype_name, member.spike_capacity))
         for member, count in zip(self.members, self._take_counts("non_finite")):
             if count:
+                context = self.model.counter_context(self.sim.dt)
+                events = ["; so far in this run, %d %s" % (self._events[member.position, name],
+                                                          meaning.format(**context))
+                          for name, meaning in self.model.counters.items()
+                          if self._events.get((member.position, name))]
+                self._events = {}
                 raise errors.NumericalInstabilityError(
                     "pyNN.cupy: population %r (%s): %d neuron-steps between %g and %g ms ended with a membrane "
                     "potential that is not a finite number (NaN or infinite): the parameters or inputs drive the "
-                    "model beyond what its integration can follow (NEST stops such a run too)"
-                    % (member.label, member.celltype_name, count, *self.sim.time_of(np.asarray(steps))))
+                    "model beyond what its integration can follow (NEST stops such a run too)%s"
+                    % (member.label, member.celltype_name, count, *self.sim.time_of(np.asarray(steps)),
+                       "".join(events)))
 
     def warn_events(self) -> None:
         """One SimulationWarning per population and counter that counted events since the last call."""

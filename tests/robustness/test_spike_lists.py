@@ -106,7 +106,7 @@ def test_kernels_never_write_past_the_spike_list(kernel):
     layout = np.array([[0, 0, 1, 0, capacity], [6, 6, 1, capacity, capacity]], dtype=np.int32)
     pop = np.repeat(np.arange(2), [6, 4]).astype(np.int32)
     arguments = dict(clock=clock, n=np.int32(n), pop=pop, layout=layout, spike_ids=ids, spike_counts=count,
-                     dropped=dropped)
+                     dropped=dropped, non_finite=np.zeros(2, np.int32))
     if kernel == "spike_source_array_update":   # every cell emits twice in step 4
         arguments.update(spike_end=np.arange(2, 2 * n + 1, 2, dtype=np.int64), emit_step=np.full(2 * n, 4, np.int64),
                          cursor=np.arange(0, 2 * n, 2, dtype=np.int64))
