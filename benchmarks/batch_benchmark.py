@@ -22,7 +22,6 @@ import platform
 import statistics
 import time
 
-import numpy as np
 
 LAYOUTS = [(1, 10000, False), (10, 1000, False), (100, 100, False), (10, 1000, True)]
 

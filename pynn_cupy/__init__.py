@@ -13,8 +13,9 @@ from pyNN.standardmodels import StandardCellType
 
 from . import simulator                                                 # noqa: F401
 from .standardmodels.cells import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha,  # noqa: F401
-                                   SpikeSourceArray, SpikeSourcePoisson, IF_curr_delta, Izhikevich,
-                                   SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceInhGamma)
+                                   IF_curr_delta, Izhikevich)
+from .standardmodels.sources import (SpikeSourceArray, SpikeSourcePoisson, SpikeSourcePoissonRefractory,  # noqa: F401
+                                     SpikeSourceGamma, SpikeSourceInhGamma)
 from .standardmodels.adexp import EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista   # noqa: F401
 from .standardmodels.hh import HH_cond_exp                                 # noqa: F401
 from .standardmodels.composed import (PointNeuron, LIF, AdExp, CurrExpPostSynapticResponse,  # noqa: F401

@@ -7,7 +7,7 @@ import pyNN.cupy as sim
 from pynn_cupy import recording
 from pynn_cupy.exceptions import SpikeBufferOverflowError
 from pynn_cupy.runtime import get_backend, sources
-from pynn_cupy.standardmodels import cells
+from pynn_cupy.standardmodels import sources as source_models
 
 
 def _peaks(spike_times, precision="float64", backend=sim):
@@ -71,7 +71,7 @@ def test_high_rate_poisson_sources_are_not_truncated():
 def test_overflow_names_population_and_count_and_is_cleared(monkeypatch):
     """A spike list made too small on purpose: the run raises naming the population and the count; once the
     rate is lowered, later runs are clean (the dropped count is cleared after it is reported)."""
-    monkeypatch.setattr(cells.PoissonSource, "spike_capacity", lambda self, size, coefficients: 2)
+    monkeypatch.setattr(source_models.PoissonSource, "spike_capacity", lambda self, size, coefficients: 2)
     sim.setup(timestep=1.0, min_delay=1.0, device="cpu", rng_seed=7)
     sources = sim.Population(20, sim.SpikeSourcePoisson(rate=2000.0), label="noisy")
     with pytest.raises(SpikeBufferOverflowError, match=r"\d+ spikes of population 'noisy'"):
