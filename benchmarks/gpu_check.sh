@@ -19,7 +19,7 @@
 #   3. pytest.log       PYNN_CUPY_DEVICE=gpu pytest -q tests (all of it: one device run must show everything)
 #   4. gpu_vs_twin.log  benchmarks/gpu_vs_twin.py (GPU vs CPU twin, float64 and float32)
 #   5. va_benchmark.log benchmarks/va_benchmark.py --backend cupy, --device gpu then --device cpu
-#   6. batch.log        benchmarks/batch_benchmark.py --device gpu (1 x 10000 vs 10 x 1000 vs 100 x 100)
+#   6. batch.log        benchmarks/batch_benchmark.py --device gpu (1 x 10000 vs 10 x 1000, 100 x 100, 10 x 1000 heterogeneous)
 #   7. results.json     everything merged: step exit codes and durations, the pytest summary, the
 #                       gpu-vs-twin comparisons, both VA results and the GPU/CPU-twin ratio
 # At most 9 files land in $OUT (7 when the merge succeeds). Commit results.json under
@@ -105,7 +105,7 @@ step va_gpu 50 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backen
 step va_cpu 45 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backend cupy --device cpu \
   --sim-time "$VA_SIM_TIME" --budget $(cap 40) --json "$OUT/va_cpu.json"
 
-# 6. neuron batches: 1 x 10000 against 10 x 1000 and 100 x 100 populations
+# 6. neuron batches: 1 x 10000 against 10 x 1000, 100 x 100 and 10 x 1000 heterogeneous populations
 step batch_gpu 30 "$OUT/batch.log" "$PY" benchmarks/batch_benchmark.py --device gpu --steps 1000 --reps 3 \
   --json "$OUT/batch_gpu.json"
 
