@@ -139,36 +139,39 @@ class NeuronBatch:
         return np.concatenate([member.initial_state(name) for member in self.members])
 
     def build(self, slots: int, counter_base: int) -> None:
+        """Make (or complete) the device arrays; when populations joined since the last build, new arrays, with
+        the live state and pending input of the earlier populations carried over."""
         sim, model = self.sim, self.model
         self.counter_base = counter_base
-        if self._built_size != self.size:   # new members: new arrays, the live state of the others carried over
-            old, old_size = self.device, self._built_size
-            self.device = {}
+        old = None
+        if self._built_size != self.size:
+            old, self.device = self.device, {}
             model.build_state(self)
             for name, (_, kind) in model.state.items():
                 if name not in self.device:
                     self.device[name] = sim.device_array(self.initial_state(name), sim.real if kind == REAL else np.int32)
-            self.device["i_stim"] = sim.zeros(self.size, sim.real)
             self.device["pop"] = sim.device_array(np.repeat(np.arange(len(self.members)),
                                                             [m.size for m in self.members]), np.int32)
             for name in ("dropped", "non_finite") + tuple(model.counters):
                 self.device[name] = sim.zeros(len(self.members), np.int32)
-            if "ring" in old:
-                self.device["ring"] = old["ring"]
+            if not model.is_source:
+                self.device["i_stim"] = sim.zeros(self.size, sim.real)
+                if "ring" in old:
+                    self.device["ring"] = old["ring"]
             self._tables_stale = True
         if not model.is_source:
             self._build_ring(slots)
         if self._tables_stale or not self._write_tables():
             self._write_tables(allocate=True)
-        if self._built_size != self.size:
-            if old_size:
-                for name in model.live_state():
-                    if name in old and old[name].ndim == self.device[name].ndim:
-                        sim.write(self.device[name][tuple(slice(0, s) for s in old[name].shape)], old[name])
-            self._built_size = self.size
+        if old:
+            for name in model.live_state():
+                if name in old and old[name].ndim == self.device[name].ndim:
+                    sim.write(self.device[name][tuple(slice(0, s) for s in old[name].shape)], old[name])
+        self._built_size = self.size
         for member in self.members:
             member.device = {name: self.device[name][member.offset:member.offset + member.size]
-                             for name in tuple(model.state) + ("i_stim",) if self.device[name].ndim == 1}
+                             for name in tuple(model.state) + ("i_stim",)
+                             if name in self.device and self.device[name].ndim == 1}
 
     def _build_ring(self, slots: int) -> None:
         """The input ring [slot][receptor][neuron] (see cuda/neuron.cuh); pending input is kept: the slot of
@@ -258,7 +261,8 @@ class NeuronBatch:
                                for member, (_, row, wide, _, _) in zip(self.members, layout)])
 
     def reset(self) -> None:
-        if not self.device:
+        if self._built_size != self.size:   # populations joined since the last build: start afresh there
+            self.device, self._built_size = {}, 0
             return
         for name in self.model.state:
             self.sim.write(self.device[name], self.initial_state(name))

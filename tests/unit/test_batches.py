@@ -193,3 +193,24 @@ def test_events_name_the_population_within_a_batch():
         sim.run(5.0)
     messages = [str(w.message) for w in record if issubclass(w.category, SimulationWarning)]
     assert len(messages) == 1 and "population 'stiff' (IF_cond_exp):" in messages[0], messages
+
+
+def test_reset_after_a_population_joined_starts_every_population_afresh():
+    """run, a new population of the same model, reset(), run: everything as in a fresh network of both."""
+    def network(join_after_run: bool):
+        sim.setup(timestep=0.1, precision="float64")
+        first = sim.Population(3, sim.IF_curr_exp(i_offset=[0.6, 0.9, 1.2]))
+        first.record("v")
+        if join_after_run:
+            sim.run(12.0)
+        second = sim.Population(2, sim.IF_curr_exp(i_offset=1.1, tau_m=12.0))
+        second.record("v")
+        if join_after_run:
+            sim.reset()
+        sim.run(30.0)
+        out = [np.asarray(p.get_data().segments[-1].filter(name="v")[0]) for p in (first, second)]
+        sim.end()
+        return out
+
+    for joined, fresh in zip(network(True), network(False)):
+        np.testing.assert_array_equal(joined, fresh)
