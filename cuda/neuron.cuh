@@ -2,7 +2,7 @@
 #pragma once
 #include "common.cuh"
 
-// The input ring of a population of n neurons is laid out [slot][receptor][neuron], L slots of n_receptors * n
+// The input ring of a batch of n neurons is laid out [slot][receptor][neuron], L slots of n_receptors * n
 // values; the input of step s sits in slot s % L. This is the offset of the current step's slot.
 DEVICE long long input_slot(const long long* clock, int L, int n_receptors, int n) {
     return (clock[0] % L) * n_receptors * (long long)n;

@@ -106,8 +106,11 @@ class NeuronGroup:
         return self.receptor_index(receptor_type) * self.batch.size + self.offset + np.asarray(local)
 
     def max_spikes_per_step(self, n_cells: int) -> int:
-        """The most spikes `n_cells` of the population can emit in one step."""
-        return self.model.max_spikes_per_step(n_cells, self.spike_capacity)
+        """The most spikes `n_cells` of the population can emit in one step (its spike-list segment, once built,
+        may hold more than the parameters now allow: segments never shrink)."""
+        segments = self.batch._segments
+        capacity = int(segments[self.position, 1]) if self.position < len(segments) else self.spike_capacity
+        return self.model.max_spikes_per_step(n_cells, capacity)
 
 
 class NeuronBatch:
