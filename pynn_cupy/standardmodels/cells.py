@@ -10,6 +10,8 @@ from pyNN.standardmodels import build_translations, cells
 from ..timegrid import duration_steps
 
 REAL, INT = "real", "int"
+
+
 def _identity(*names):
     return build_translations(*[(name, name) for name in names])
 
