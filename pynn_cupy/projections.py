@@ -1,6 +1,6 @@
 """Projection: connections are collected on the host as arrays (connectors call `_convergent_connect` once
 per post-synaptic cell with arrays, or hand over whole arrays), validated, then stored on the device as
-pre-major CSR blocks, one block per (pre-synaptic group, post-synaptic group) pair."""
+blocks of a storage strategy (storage/: static or plastic CSR) that holds them from then on."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,27 +11,8 @@ from pyNN.standardmodels.base import check_weights
 
 from . import connect, simulator
 from .standardmodels.synapses import StaticSynapse
+from .storage import storage_for
 from .timegrid import delay_steps
-
-def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
-    """For a Population, PopulationView or Assembly: its groups, and for each of its cells the position of
-    the cell's group in that list and the cell's index within the group."""
-    if isinstance(cells, common.Assembly):
-        groups, which, local = [], [], []
-        for part in cells.populations:
-            part_groups, part_which, part_local = cell_groups(part)
-            offsets = []
-            for group in part_groups:
-                if group not in groups:
-                    groups.append(group)
-                offsets.append(groups.index(group))
-            which.append(np.asarray(offsets)[part_which])
-            local.append(part_local)
-        return groups, np.concatenate(which), np.concatenate(local)
-    root = cells.grandparent if isinstance(cells, common.PopulationView) else cells
-    local = root.id_to_index(cells.all_cells) if cells is not root else np.arange(cells.size)
-    return [root._group], np.zeros(cells.size, dtype=np.int64), np.asarray(local, dtype=np.int64)
-
 
 def as_stored(values, real) -> np.ndarray:
     """The values the device holds in precision `real`, as float64: in float32, each as the shortest decimal
@@ -116,7 +97,7 @@ class Projection(common.Projection):
         else:
             self._chunks.append(direct)
         self._store(self._collect(), check=True, replace=True)   # raises before registration
-        self._device = DeviceProjection(self)
+        self._device = storage_for(self)   # raises before registration
         state.projections.append(self)
         state.invalidate()
 
@@ -188,11 +169,14 @@ class Projection(common.Projection):
             self._pre, self._post = pre, post
             self._values = values
         else:
-            self._values.update(values)
-            if hasattr(self, "_device"):
-                self._device.upload(set(values))
+            merged = dict(self._values, **values)
+            self._device.check(merged)
+            self._values = merged
+            self._device.upload(set(values))
 
     def _attribute(self, name: str) -> np.ndarray:
+        if name == "weight":
+            self._device.download()   # plastic weights: the device holds the truth
         if name not in self._values:
             raise errors.NonExistentParameterError(name, self.synapse_type.__class__.__name__,
                                                    list(self._values))
@@ -273,65 +257,3 @@ def _fold(operation, values):
     for value in values[1:]:
         result = operation(result, value)
     return result
-
-
-class DeviceProjection:
-    """The projection's connections on the device: CSR blocks per (pre group, post group)."""
-
-    def __init__(self, projection: Projection):
-        self.projection = projection
-        self.blocks = []
-        self._built = False
-
-    def build(self) -> None:
-        """Make the blocks; again when a target batch has grown (the targets index its input ring)."""
-        if self._built and all(block["post"].batch.size == block["post_batch_size"] for block in self.blocks):
-            return
-        projection, state = self.projection, simulator.state
-        pre_groups, pre_which, pre_local = cell_groups(projection.pre)
-        post_groups, post_which, post_local = cell_groups(projection.post)
-        pre_block = pre_which[projection._pre]
-        post_block = post_which[projection._post]
-        self.blocks = []
-        for a, pre_group in enumerate(pre_groups):
-            for b, post_group in enumerate(post_groups):
-                members = np.flatnonzero((pre_block == a) & (post_block == b))
-                if members.size == 0:
-                    continue
-                rows = pre_local[projection._pre[members]]
-                order = members[np.argsort(rows, kind="stable")]
-                row_ptr = np.zeros(pre_group.size + 1, dtype=np.int64)
-                np.cumsum(np.bincount(rows, minlength=pre_group.size), out=row_ptr[1:])
-                # a synapse's target in the post batch's input slot: (receptor, neuron)
-                target = post_group.input_target(projection.receptor_type, post_local[projection._post[order]])
-                self.blocks.append({
-                    "pre": pre_group, "post": post_group, "post_batch_size": post_group.batch.size, "order": order,
-                    "row_ptr": state.device_array(row_ptr, np.int64),
-                    "target": state.device_array(target, np.int32),
-                })
-        self._built = True
-        self.upload({"weight", "delay"})
-
-    def upload(self, names) -> None:
-        if not self._built:
-            return
-        projection, state = self.projection, simulator.state
-        for block in self.blocks:
-            if "weight" in names:
-                block["weight"] = state.device_array(projection._values["weight"][block["order"]], state.real)
-            if "delay" in names:
-                steps = delay_steps(projection._values["delay"][block["order"]], state.dt)
-                block["delay"] = state.device_array(steps, np.uint16)
-        state.invalidate()
-
-    def launches(self) -> list:
-        state = simulator.state
-        lanes = state.backend.lanes_per_row
-        launches = []
-        for block in self.blocks:
-            spikes, ring = block["pre"].spike_list(), block["post"].batch.device["ring"]
-            launches.append(state.launch("propagate_static", spikes["spike_ids"].size * lanes, dict(
-                spikes, clock=state._clock, L=np.int32(state._ring_slots), lanes=np.int32(lanes),
-                row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
-                delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring)))
-        return launches

@@ -141,6 +141,8 @@ class State(common.control.BaseState):
             self.write(self._clock, [0, self.trial])
         for batch in self.batches:
             batch.reset()
+        for projection in self.projections:
+            projection._device.reset()
         for recorder in self.recorders:
             recorder._clear_simulator()
 

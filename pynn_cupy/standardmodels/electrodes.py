@@ -20,7 +20,7 @@ from ..timegrid import FOREVER, grid_steps, tics_per_step
 
 def _targets_by_group(cells) -> list:
     """[(group, local indices)] for a Population, PopulationView, Assembly or a list of IDs."""
-    from ..projections import cell_groups
+    from ..storage.static import cell_groups
     if isinstance(cells, common.IDMixin):   # a single cell
         cells = [cells]
     if isinstance(cells, (common.BasePopulation, common.Assembly)):

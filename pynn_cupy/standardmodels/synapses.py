@@ -1,12 +1,109 @@
-"""Synapse types."""
+"""Synapse types: StaticSynapse, and STDPMechanism with SpikePairRule and PyNN's four weight dependences
+(NEST's stdp_synapse; the rule and its arithmetic are in cuda/stdp.cu)."""
+import numpy as np
+from pyNN import errors
 from pyNN.standardmodels import build_translations, synapses
 
 from ..simulator import state
 
 
+def _identity(*names):
+    return build_translations(*[(name, name) for name in names])
+
+
 class StaticSynapse(synapses.StaticSynapse):
     __doc__ = synapses.StaticSynapse.__doc__
-    translations = build_translations(("weight", "weight"), ("delay", "delay"))
+    translations = _identity("weight", "delay")
 
     def _get_minimum_delay(self):
         return state.min_delay
+
+
+class STDPMechanism(synapses.STDPMechanism):
+    __doc__ = synapses.STDPMechanism.__doc__
+    base_translations = _identity("weight", "delay", "dendritic_delay_fraction")
+
+    def __init__(self, timing_dependence=None, weight_dependence=None, voltage_dependence=None,
+                 dendritic_delay_fraction=1.0, weight=0.0, delay=None):
+        if not isinstance(timing_dependence, SpikePairRule) or not isinstance(weight_dependence, _WeightDependence):
+            raise errors.NoModelAvailableError(
+                "pyNN.cupy's STDPMechanism takes its SpikePairRule and one of its weight dependences "
+                "(Additive, Multiplicative, AdditivePotentiationMultiplicativeDepression, Gutig), got %s and %s"
+                % (type(timing_dependence).__name__, type(weight_dependence).__name__))
+        if voltage_dependence is not None:
+            raise errors.NoModelAvailableError("pyNN.cupy has no voltage-dependent STDP")
+        if dendritic_delay_fraction != 1:
+            raise errors.NoModelAvailableError(
+                "pyNN.cupy: STDPMechanism(dendritic_delay_fraction=%r): only 1 (delays entirely dendritic, as NEST) "
+                "is implemented so far" % (dendritic_delay_fraction,))
+        super().__init__(timing_dependence, weight_dependence, voltage_dependence, dendritic_delay_fraction,
+                         weight, delay)
+
+    def _build_translations(self):   # PyNN's version updates the class's dict in place
+        self.translations = dict(self.base_translations)
+        for component in (self.timing_dependence, self.weight_dependence):
+            self.translations.update(component.translations)
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+class SpikePairRule(synapses.SpikePairRule):
+    __doc__ = synapses.SpikePairRule.__doc__
+    translations = _identity("tau_plus", "tau_minus", "A_plus", "A_minus")
+    possible_models = {"stdp"}
+
+
+class _WeightDependence:
+    """The exponents of the weight dependence (cuda/stdp.cu): potentiation ~ (1 - w / w_max)^mu_plus, depression
+    ~ ((w - w_min) / w_max)^mu_minus."""
+    possible_models = {"stdp"}
+
+
+class AdditiveWeightDependence(_WeightDependence, synapses.AdditiveWeightDependence):
+    __doc__ = synapses.AdditiveWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+    extra_parameters = {"mu_plus": 0.0, "mu_minus": 0.0}
+
+
+class MultiplicativeWeightDependence(_WeightDependence, synapses.MultiplicativeWeightDependence):
+    __doc__ = synapses.MultiplicativeWeightDependence.__doc__
+    translations = _identity("w_min", "w_max")
+    extra_parameters = {"mu_plus": 1.0, "mu_minus": 1.0}
+
+
+class AdditivePotentiationMultiplicativeDepression(_WeightDependence,
+                                                   synapses.AdditivePotentiationMultiplicativeDepression):
+    __doc__ = synapses.AdditivePotentiationMultiplicativeDepression.__doc__
+    translations = _identity("w_min", "w_max")
+    extra_parameters = {"mu_plus": 0.0, "mu_minus": 1.0}
+
+
+class GutigWeightDependence(_WeightDependence, synapses.GutigWeightDependence):
+    __doc__ = synapses.GutigWeightDependence.__doc__
+    translations = _identity("w_min", "w_max", "mu_plus", "mu_minus")
+
+
+def check_stdp(values: dict, label: str) -> None:
+    """PyNN's and NEST's checks of STDP parameters (one value per connection): InvalidParameterValueError naming
+    the parameter and the value."""
+    def bad(name, mask, rule):
+        if mask.any():
+            raise errors.InvalidParameterValueError("%s: %s %s, got %s" % (label, name, rule, values[name][mask][:5]))
+    for name in ("tau_plus", "tau_minus"):
+        bad(name, ~(values[name] > 0), "must be positive")
+    for name in ("A_plus", "A_minus", "mu_plus", "mu_minus"):
+        bad(name, ~(values[name] >= 0), "must not be negative")
+    bad("w_max", values["w_max"] == 0, "must not be 0 (weights are normalized by it, as NEST's Wmax)")
+    bad("w_min", ~(values["w_min"] <= values["w_max"]), "must not be above w_max (%s)" % values["w_max"][:1])
+    weight = values["weight"]
+    outside = ~((weight >= values["w_min"]) & (weight <= values["w_max"]))
+    if outside.any():
+        raise errors.InvalidParameterValueError(
+            "%s: initial weight %g is outside the STDP bounds [w_min, w_max] = [%g, %g]"
+            % (label, weight[outside][0], values["w_min"][outside][0], values["w_max"][outside][0]))
+    for name in ("tau_plus", "tau_minus", "mu_plus", "mu_minus"):
+        if np.unique(values[name]).size > 1:
+            raise errors.NoModelAvailableError(
+                "pyNN.cupy: %s: %s differs between connections (%s, ...); per-connection values of %s are not "
+                "implemented yet (traces are kept per neuron)" % (label, name, np.unique(values[name])[:3], name))

@@ -1,7 +1,8 @@
 """Run one network-building function on a named PyNN backend and return plain numpy results.
 
-A builder is a module-level function ``build(sim, **params) -> {label: population}`` that
-creates the network with the PyNN module ``sim`` and calls ``record()`` on what it wants back.
+A builder is a module-level function ``build(sim, **params) -> {label: population or projection}`` that
+creates the network with the PyNN module ``sim`` and calls ``record()`` on what it wants back (a projection
+gives back its connections after the run: ``{"connections": (n, 3) array of pre, post, weight}``).
 ``simulate()`` runs it in a worker process (one persistent process per backend configuration,
 so NEST and pyNN.cupy never share process state, and each imports its simulator once) and
 returns, per label, ``{"spikes": [array per neuron], "times": sample times,
@@ -107,11 +108,14 @@ def _run(request):
     populations = _load(request["file"], request["func"])(sim, **request["params"])
     if request["native"]:
         for pop in populations.values():
-            if pop.celltype.injectable:  # neurons, not spike sources
+            if hasattr(pop, "celltype") and pop.celltype.injectable:  # neurons, not spike sources
                 pop.node_collection.set(**request["native"])
     sim.run(request["t_stop"])
     out = {}
     for label, pop in populations.items():
+        if not hasattr(pop, "get_data"):   # a projection
+            out[label] = {"connections": np.array(sorted(pop.get("weight", format="list")), dtype=float)}
+            continue
         seg = pop.get_data().segments[0]
         rec = {"spikes": [np.asarray(st.rescale("ms").magnitude, dtype=float)
                           for st in seg.spiketrains]}

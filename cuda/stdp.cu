@@ -1,0 +1,119 @@
+// Spike-timing-dependent plasticity on a plastic CSR projection: PyNN's STDPMechanism with SpikePairRule and its
+// four weight dependences, as NEST's stdp_synapse (all-to-all pairing, delays entirely dendritic: the synapse sees
+// a presynaptic spike at once and a postsynaptic one after the connection's delay d).
+//
+// Traces, in steps (a spike of step q has NEST's time stamp (q + 1) dt):
+//   pre trace  Y_i(s) = sum over spikes of presynaptic neuron i at steps p < s of exp(-(s - p) dt / tau_plus)
+//   post trace X_j(s) = sum over spikes of postsynaptic neuron j at steps q < s of exp(-(s - q) dt / tau_minus)
+// kept per neuron (Y: its current value; X: a ring of its last H values, H > the longest delay).
+// NEST updates the weight at each presynaptic spike of step s: first facilitation by the postsynaptic spikes that
+// reached the synapse since the previous presynaptic spike (q + d <= s, in order), each with Kplus at its arrival,
+// then depression by K- = X_j(s - d) (postsynaptic spikes strictly before t_pre - d). Here the same sequence of
+// updates happens as the events reach the synapse: a postsynaptic spike of step q facilitates at step q + d with
+// Y_i(q + d) (presynaptic spikes before that step), before the presynaptic spikes of that step depress. Weights are
+// thus NEST's whenever a presynaptic spike follows; in between they already hold the facilitation NEST defers.
+//
+// Weight dependence (NEST's facilitate_/depress_ with w_min added; w_min = 0 is NEST's arithmetic):
+//   potentiation  w <- min(w_max, (w / w_max + A_plus (1 - w / w_max)^mu_plus K+) w_max)
+//   depression    w <- max(w_min, (w / w_max - A_minus ((w - w_min) / w_max)^mu_minus K-) w_max)
+// mu = (0, 0) additive, (1, 1) multiplicative, (0, 1) additive potentiation / multiplicative depression, any: Gutig.
+// Parameters are arrays read at [k * per_synapse]: one value for the projection, or one per synapse.
+#include "common.cuh"
+
+DEVICE REAL stdp_potentiate(REAL w, REAL k_plus, REAL a_plus, REAL w_max, REAL mu_plus) {
+    const REAL norm = w / w_max + a_plus * pow((REAL)1 - w / w_max, mu_plus) * k_plus;
+    return norm < (REAL)1 ? norm * w_max : w_max;
+}
+
+DEVICE REAL stdp_depress(REAL w, REAL k_minus, REAL a_minus, REAL w_min, REAL w_max, REAL mu_minus) {
+    const REAL norm = w / w_max - a_minus * pow((w - w_min) / w_max, mu_minus) * k_minus;
+    const REAL depressed = norm * w_max;
+    return depressed > w_min ? depressed : w_min;
+}
+
+// Copies this step's spike list of a population into slot (step % H) of its history (ids, count).
+KERNEL void spike_history_store(
+    const long long* clock, int H, const int* spike_ids, const int* spike_count, int spike_capacity,
+    int* history_ids, int* history_counts)
+{
+    const long long slot = clock[0] % H;
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(k, spike_capacity) {
+        if (k < count) history_ids[slot * spike_capacity + k] = spike_ids[k];
+        if (k == 0) history_counts[slot] = count;
+    }
+}
+
+// Trace update, first part: slot (step + 1) % H of a ring of H traces of n neurons = slot step % H times decay.
+KERNEL void trace_decay(const long long* clock, int H, int n, REAL decay, REAL* trace)
+{
+    const long long now = (clock[0] % H) * (long long)n, next = ((clock[0] + 1) % H) * (long long)n;
+    GRID_STRIDE(j, n) {
+        trace[next + j] = trace[now + j] * decay;
+    }
+}
+
+// Trace update, second part: each spike of this step adds decay to its neuron's trace in slot (step + 1) % H
+// (trace(s + 1) = (trace(s) + spikes(s)) decay; several spikes of a source in one step each add).
+KERNEL void trace_spikes(
+    const long long* clock, int H, int n, REAL decay, const int* spike_ids, const int* spike_count,
+    int spike_capacity, REAL* trace)
+{
+    const long long next = ((clock[0] + 1) % H) * (long long)n;
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(k, count) {
+        atomicAdd(&trace[next + spike_ids[k]], decay);
+    }
+}
+
+// Facilitation: the postsynaptic spikes of step (step - D) reach their synapses of delay D now. For each delay
+// index dk (delay_values[dk] = D) and each such spike j, the synapses of the column segment (j, dk) (col_ptr
+// [j * n_delays + dk] ..; perm: the synapse's place in the row-major arrays; col_pre: its presynaptic neuron)
+// are potentiated with the presynaptic trace. `lanes` threads share a segment.
+KERNEL void stdp_facilitate(
+    const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
+    int lanes, int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre,
+    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, REAL mu_plus, int per_synapse)
+{
+    const long long step = clock[0];
+    GRID_STRIDE(t, (long long)history_capacity * lanes) {
+        const int k = (int)(t / lanes), lane = (int)(t % lanes);
+        for (int dk = 0; dk < n_delays; ++dk) {
+            const long long from = step - delay_values[dk];
+            if (from < 0) continue;
+            const long long slot = from % H;
+            if (k >= history_counts[slot]) continue;
+            const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
+            for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
+                const int s = perm[c];
+                const long long p = (long long)s * per_synapse;
+                weight[s] = stdp_potentiate(weight[s], pre_trace[col_pre[c]], a_plus[p], w_max[p], mu_plus);
+            }
+        }
+    }
+}
+
+// Depression and transmission: each presynaptic spike of this step walks its row; each synapse is depressed with
+// the postsynaptic trace X_j(step - d) (post_trace: ring of H slots of n_post; j = target - target_base) and its
+// new weight is added into the input ring at slot (step + d) % L, as propagate_static does.
+KERNEL void stdp_depress_propagate(
+    const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
+    const long long* row_ptr, const int* target, REAL* weight, const unsigned short* delay_steps, int slot_size,
+    REAL* ring, int H, int n_post, int target_base, const REAL* post_trace, const REAL* a_minus, const REAL* w_min,
+    const REAL* w_max, REAL mu_minus, int per_synapse)
+{
+    const long long step = clock[0];
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(t, (long long)count * lanes) {
+        const int pre = spike_ids[t / lanes];
+        for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
+            const int d = delay_steps[j];
+            const long long p = j * per_synapse;
+            const long long slot = ((step - d) % H + H) % H;   // before step 0 the ring holds zeros
+            const REAL k_minus = post_trace[slot * n_post + (target[j] - target_base)];
+            const REAL w = stdp_depress(weight[j], k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+            weight[j] = w;
+            atomicAdd(&ring[((step + d) % L) * slot_size + target[j]], w);
+        }
+    }
+}

@@ -1,0 +1,129 @@
+"""Plastic CSR for STDP (cuda/stdp.cu): the static CSR blocks, plus per block a post-major permutation in
+segments of one (postsynaptic neuron, delay) each, the presynaptic trace (one value per presynaptic neuron), a
+ring of the postsynaptic trace and of the postsynaptic spike lists over the longest delay, and the rule's
+parameters (one value, or one per synapse where they differ). The device holds the weights: get() reads them
+back, set() writes them in place."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import simulator
+from ..standardmodels.synapses import check_stdp
+from ..timegrid import delay_steps
+from .static import StaticCSR
+
+WEIGHT_PARAMETERS = ("A_plus", "A_minus", "w_min", "w_max")   # may differ between connections
+TRACE_PARAMETERS = ("tau_plus", "tau_minus", "mu_plus", "mu_minus")   # one value per projection
+
+
+class PlasticCSR(StaticCSR):
+    """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 16
+    (or 32 in float64) where the weight-dependence parameters differ between connections."""
+    uploaded = ("weight", "delay") + WEIGHT_PARAMETERS
+
+    def __init__(self, projection):
+        super().__init__(projection)
+        self.check(projection._values)
+
+    def check(self, values: dict) -> None:
+        check_stdp(values, self.projection.label)
+
+    def _build_block(self, block: dict) -> None:
+        state, values = simulator.state, self.projection._values
+        order, post = block["order"], block["post_local"]
+        steps = delay_steps(values["delay"][order], state.dt)
+        delay_values, dk = np.unique(steps, return_inverse=True)
+        n_post, n_delays = block["post"].size, delay_values.size
+        if order.size >= 2 ** 31:
+            raise MemoryError("pyNN.cupy: a plastic block of more than 2^31 synapses")
+        key = post * n_delays + dk
+        perm = np.argsort(key, kind="stable")
+        col_ptr = np.zeros(n_post * n_delays + 1, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=n_post * n_delays), out=col_ptr[1:])
+        pre = np.repeat(np.arange(block["pre"].size), np.diff(block["row_ptr"]))
+        history = int(steps.max()) + 2   # slots: the longest delay, the step written and the one read
+        capacity = int(block["post"].spike_list()["spike_capacity"])
+        block.update(
+            H=history, delay_values=state.device_array(delay_values, np.int32), n_delays=n_delays,
+            col_ptr=state.device_array(col_ptr, np.int64), perm=state.device_array(perm, np.int32),
+            col_pre=state.device_array(pre[perm], np.int32),
+            target_base=int(block["target"][0] - post[0]) if post.size else 0,
+            pre_trace=state.zeros((1, block["pre"].size), state.real),
+            post_trace=state.zeros((history, n_post), state.real),
+            history_ids=state.zeros((history, capacity), np.int32), history_counts=state.zeros(history, np.int32),
+            history_capacity=capacity)
+        super()._build_block(block)
+
+    def _device_values(self, block, names) -> dict:
+        out = super()._device_values(block, names)
+        state, values = simulator.state, self.projection._values
+        if names & set(WEIGHT_PARAMETERS):
+            uniform = all(np.unique(values[name]).size <= 1 for name in WEIGHT_PARAMETERS)
+            for name in WEIGHT_PARAMETERS:
+                array = values[name][:1] if uniform else values[name][block["order"]]
+                out[name] = np.ascontiguousarray(array, dtype=state.real)
+            block["per_synapse"] = 0 if uniform else 1
+        return out
+
+    def upload(self, names) -> None:
+        names = set(names)
+        if names & set(WEIGHT_PARAMETERS):
+            names |= set(WEIGHT_PARAMETERS)   # uniform or per synapse: all four alike
+        super().upload(names)
+
+    def download(self) -> None:
+        """The weights the device learned, into the projection's host copy (connection order)."""
+        if not self._built:
+            return
+        state, values = simulator.state, self.projection._values
+        weight = values["weight"].copy()
+        for block in self.blocks:
+            weight[block["order"]] = state.backend.to_host(block["weight"])
+        from ..projections import as_stored
+        values["weight"] = as_stored(weight, state.real)
+
+    def reset(self) -> None:
+        """Traces and spike histories back to zero; the weights stay as learned (as NEST)."""
+        state = simulator.state
+        for block in self.blocks:
+            for name in ("pre_trace", "post_trace", "history_counts"):
+                state.write(block[name], 0)
+
+    def launches(self) -> list:
+        state = simulator.state
+        lanes = np.int32(state.backend.lanes_per_row)
+        values, dt = self.projection._values, state.dt
+        decay_plus = state.real(np.exp(-dt / values["tau_plus"][0]))
+        decay_minus = state.real(np.exp(-dt / values["tau_minus"][0]))
+        mu_plus, mu_minus = state.real(values["mu_plus"][0]), state.real(values["mu_minus"][0])
+        launches = []
+        for block in self.blocks:
+            pre, post = block["pre"].spike_list(), block["post"].spike_list()
+            ring, H = block["post"].batch.device["ring"], np.int32(block["H"])
+            n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
+            history = dict(clock=state._clock, H=H, history_ids=block["history_ids"],
+                           history_counts=block["history_counts"], history_capacity=np.int32(block["history_capacity"]))
+            parameters = dict(a_plus=block["A_plus"], a_minus=block["A_minus"], w_min=block["w_min"],
+                              w_max=block["w_max"], mu_plus=mu_plus, mu_minus=mu_minus,
+                              per_synapse=np.int32(block["per_synapse"]))
+            launches += [
+                state.launch("spike_history_store", post["spike_ids"].size, dict(post, **history)),
+                state.launch("stdp_facilitate", block["history_capacity"] * lanes, dict(
+                    history, **parameters, lanes=lanes, n_delays=np.int32(block["n_delays"]),
+                    delay_values=block["delay_values"], col_ptr=block["col_ptr"], perm=block["perm"],
+                    col_pre=block["col_pre"], pre_trace=block["pre_trace"], weight=block["weight"])),
+                state.launch("stdp_depress_propagate", pre["spike_ids"].size * lanes, dict(
+                    pre, **parameters, clock=state._clock, L=np.int32(state._ring_slots), lanes=lanes,
+                    row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
+                    delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring, H=H, n_post=n_post,
+                    target_base=np.int32(block["target_base"]), post_trace=block["post_trace"])),
+                state.launch("trace_decay", n_pre, dict(clock=state._clock, H=np.int32(1), n=n_pre,
+                                                        decay=decay_plus, trace=block["pre_trace"])),
+                state.launch("trace_spikes", pre["spike_ids"].size, dict(
+                    pre, clock=state._clock, H=np.int32(1), n=n_pre, decay=decay_plus, trace=block["pre_trace"])),
+                state.launch("trace_decay", n_post, dict(clock=state._clock, H=H, n=n_post, decay=decay_minus,
+                                                         trace=block["post_trace"])),
+                state.launch("trace_spikes", post["spike_ids"].size, dict(
+                    post, clock=state._clock, H=H, n=n_post, decay=decay_minus, trace=block["post_trace"])),
+            ]
+        return launches

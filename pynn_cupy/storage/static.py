@@ -1,0 +1,127 @@
+"""Static CSR: each (presynaptic group, postsynaptic group) pair of a projection is a block of pre-major rows
+(row_ptr per presynaptic neuron; per synapse a packed target (receptor, neuron) in the postsynaptic batch's input
+ring, a weight and a delay in steps), propagated by cuda/propagate.cu."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import simulator
+from ..timegrid import delay_steps
+
+
+def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
+    """For a Population, PopulationView or Assembly: its groups, and for each of its cells the position of
+    the cell's group in that list and the cell's index within the group."""
+    from pyNN import common
+    if isinstance(cells, common.Assembly):
+        groups, which, local = [], [], []
+        for part in cells.populations:
+            part_groups, part_which, part_local = cell_groups(part)
+            offsets = []
+            for group in part_groups:
+                if group not in groups:
+                    groups.append(group)
+                offsets.append(groups.index(group))
+            which.append(np.asarray(offsets)[part_which])
+            local.append(part_local)
+        return groups, np.concatenate(which), np.concatenate(local)
+    root = cells.grandparent if isinstance(cells, common.PopulationView) else cells
+    local = root.id_to_index(cells.all_cells) if cells is not root else np.arange(cells.size)
+    return [root._group], np.zeros(cells.size, dtype=np.int64), np.asarray(local, dtype=np.int64)
+
+
+class StaticCSR:
+    """A projection's connections on the device, CSR blocks per (pre group, post group). Bytes per synapse: 4
+    (target) + 4 or 8 (weight) + 2 (delay)."""
+    uploaded = ("weight", "delay")   # connection attributes held on the device
+
+    def __init__(self, projection):
+        self.projection = projection
+        self.blocks = []
+        self._built = False
+
+    def build(self) -> None:
+        """Make the blocks; again when a target batch has grown (the targets index its input ring)."""
+        if self._built and all(block["post"].batch.size == block["post_batch_size"] for block in self.blocks):
+            return
+        if self._built:
+            self.download()   # what the device learned is the truth
+        projection = self.projection
+        pre_groups, pre_which, pre_local = cell_groups(projection.pre)
+        post_groups, post_which, post_local = cell_groups(projection.post)
+        pre_block = pre_which[projection._pre]
+        post_block = post_which[projection._post]
+        self.blocks = []
+        for a, pre_group in enumerate(pre_groups):
+            for b, post_group in enumerate(post_groups):
+                members = np.flatnonzero((pre_block == a) & (post_block == b))
+                if members.size == 0:
+                    continue
+                rows = pre_local[projection._pre[members]]
+                order = members[np.argsort(rows, kind="stable")]
+                row_ptr = np.zeros(pre_group.size + 1, dtype=np.int64)
+                np.cumsum(np.bincount(rows, minlength=pre_group.size), out=row_ptr[1:])
+                post = post_local[projection._post[order]]
+                block = {"pre": pre_group, "post": post_group, "post_batch_size": post_group.batch.size,
+                         "order": order, "row_ptr": row_ptr, "post_local": post,
+                         # a synapse's target in the post batch's input slot: (receptor, neuron)
+                         "target": post_group.input_target(projection.receptor_type, post)}
+                self.blocks.append(block)
+        self._built = True
+        for block in self.blocks:
+            self._build_block(block)
+        self.upload(set(self.uploaded))
+
+    def _build_block(self, block: dict) -> None:
+        state = simulator.state
+        block["row_ptr"] = state.device_array(block["row_ptr"], np.int64)
+        block["target"] = state.device_array(block["target"], np.int32)
+
+    def _host_arrays(self, names) -> dict:
+        """{name: connection-order values} of the attributes held on the device, from the projection."""
+        return {name: self.projection._values[name] for name in names}
+
+    def upload(self, names) -> None:
+        """Write connection attributes onto the device: in place when the arrays exist (the step plan holds them),
+        otherwise as new arrays (and the plan is rebuilt)."""
+        names = set(names) & set(self.uploaded)
+        if not self._built or not names:
+            return
+        state = simulator.state
+        for block in self.blocks:
+            for name, values in self._device_values(block, names).items():
+                if name in block and block[name].shape == values.shape and block[name].dtype == values.dtype:
+                    state.write(block[name], values)
+                else:
+                    block[name] = state.device_array(values, values.dtype)
+                    state.invalidate()
+
+    def _device_values(self, block: dict, names) -> dict:
+        """The device arrays of `names` for one block, in its row-major order."""
+        state, values, out = simulator.state, self.projection._values, {}
+        if "weight" in names:
+            out["weight"] = np.ascontiguousarray(values["weight"][block["order"]], dtype=state.real)
+        if "delay" in names:
+            out["delay"] = delay_steps(values["delay"][block["order"]], state.dt).astype(np.uint16)
+        return out
+
+    def check(self, values: dict) -> None:
+        """Checks of the synapse type's parameters beyond weight and delay (raise before anything changes)."""
+
+    def download(self) -> None:
+        """Nothing changes on the device for static synapses."""
+
+    def reset(self) -> None:
+        """Static synapses keep no state."""
+
+    def launches(self) -> list:
+        state = simulator.state
+        lanes = state.backend.lanes_per_row
+        launches = []
+        for block in self.blocks:
+            spikes, ring = block["pre"].spike_list(), block["post"].batch.device["ring"]
+            launches.append(state.launch("propagate_static", spikes["spike_ids"].size * lanes, dict(
+                spikes, clock=state._clock, L=np.int32(state._ring_slots), lanes=np.int32(lanes),
+                row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
+                delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring)))
+        return launches
