@@ -28,6 +28,8 @@ EXAMPLES = {   # script -> extra command-line arguments after the simulator name
     "Izhikevich.py": [],   # breaks on pyNN.nest (NumPy 2 in PyNN's connector path); ours takes whole arrays
     "multi_synapse.py": [],   # breaks on pyNN.nest (NumPy 2 in PyNN's connector path); ours takes whole arrays
     "monolith_vs_composed.py": [],
+    "simple_STDP.py": [],
+    "stdp_network.py": [],
 }
 
 

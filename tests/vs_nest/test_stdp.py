@@ -3,8 +3,8 @@ stdp_synapse, delays entirely dendritic), float64.
 
 Pair protocol: presynaptic spikes at T_PRE and at T_READ (the readout: NEST applies potentiation only at the next
 presynaptic spike); each postsynaptic cell is made to spike once near T_PRE + offset by a strong input, for offsets
-from -50 to +50 ms. The change of each weight must be within 1 % of NEST's (plus 1e-12 absolute), for delays of
-1 and 2.5 ms (dendritic: the postsynaptic spike reaches the synapse a delay after it is emitted)."""
+from -50 to +50 ms. The change of each weight must be within 1e-9 of NEST's, relative (measured: 2e-13; the issue
+asks for 1 %), for delays of 1 and 2.5 ms (dendritic: the postsynaptic spike reaches the synapse a delay after it is emitted)."""
 import numpy as np
 import pytest
 
