@@ -1,0 +1,159 @@
+"""STDPMechanism on pyNN.cupy alone: the rule against a hand computation where pyNN.nest cannot run it (Gutig
+exponents), per-connection parameters, when potentiation becomes visible, weights between runs and after
+reset(), and bad input. Side by side with NEST: tests/vs_nest/test_stdp.py."""
+import numpy as np
+import pytest
+from pyNN import errors
+
+import pyNN.cupy as sim
+
+T_PRE, DELAY = 10.0, 1.0
+TAU_PLUS, TAU_MINUS = 20.0, 15.0
+
+
+def _pair(weight_dependence, post_drive, pre_times=(T_PRE,), t_stop=100.0, weight=0.5, a_plus=0.01, a_minus=0.012,
+          precision="float64", n=1):
+    """One presynaptic source and IF_curr_exp cells that spike once after a strong input at `post_drive`."""
+    sim.setup(timestep=0.1, precision=precision)
+    pre = sim.Population(n, sim.SpikeSourceArray(spike_times=list(pre_times)))
+    post = sim.Population(n, sim.IF_curr_exp(tau_refrac=5.0, tau_syn_E=0.5))
+    drive = sim.Population(n, sim.SpikeSourceArray(spike_times=[post_drive]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS, A_plus=a_plus, A_minus=a_minus),
+        weight_dependence=weight_dependence, weight=weight, delay=DELAY)
+    projection = sim.Projection(pre, post, sim.OneToOneConnector(), stdp)
+    post.record("spikes")
+    sim.run(t_stop)
+    post_times = [np.asarray(train).tolist() for train in post.get_data().segments[0].spiketrains]
+    return projection, post_times
+
+
+def test_gutig_exponents_against_the_rule_by_hand():
+    """mu_plus = 0.4, mu_minus = 0.7 (pyNN.nest drops them, so no side-by-side): potentiation by one pair, then
+    depression by the readout spike, each computed by hand from cuda/stdp.cu's formulas."""
+    dependence = sim.GutigWeightDependence(w_min=0.0, w_max=1.0, mu_plus=0.4, mu_minus=0.7)
+    projection, post_times = _pair(dependence, 14.0, pre_times=(T_PRE, 60.0))
+    t_post = post_times[0][0]
+    k_plus = np.exp(-(t_post + DELAY - T_PRE) / TAU_PLUS)
+    w = (0.5 + 0.01 * (1 - 0.5) ** 0.4 * k_plus) * 1.0
+    k_minus = np.exp(-(60.0 - DELAY - t_post) / TAU_MINUS)
+    w = (w - 0.012 * w ** 0.7 * k_minus) * 1.0
+    assert projection.get("weight", format="list")[0][2] == pytest.approx(w, rel=1e-12)
+    sim.end()
+
+
+def test_potentiation_is_visible_when_the_post_spike_reaches_the_synapse():
+    """pyNN.cupy applies potentiation when the postsynaptic spike reaches the synapse; NEST defers it to the next
+    presynaptic spike (its get() shows the old weight until then). The weights agree whenever a presynaptic spike
+    follows (tests/vs_nest/test_stdp.py)."""
+    projection, post_times = _pair(sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0), 14.0)
+    expected = 0.5 + 0.01 * np.exp(-(post_times[0][0] + DELAY - T_PRE) / TAU_PLUS)
+    assert projection.get("weight", format="list")[0][2] == pytest.approx(expected, rel=1e-12)
+    sim.end()
+
+
+def test_per_connection_amplitudes_and_bounds():
+    """A_plus and w_max given per connection (set() between creation and the run) act per synapse."""
+    sim.setup(timestep=0.1, precision="float64")
+    pre = sim.Population(3, sim.SpikeSourceArray(spike_times=[T_PRE]))
+    post = sim.Population(3, sim.IF_curr_exp(tau_refrac=5.0, tau_syn_E=0.5))
+    drive = sim.Population(3, sim.SpikeSourceArray(spike_times=[14.0]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    stdp = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS),
+                             weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0), weight=0.5,
+                             delay=DELAY)
+    projection = sim.Projection(pre, post, sim.OneToOneConnector(), stdp)
+    projection.set(A_plus=np.array([0.01, 0.02, 0.5]), w_max=np.array([1.0, 1.0, 0.6]))
+    post.record("spikes")
+    sim.run(50.0)
+    t_post = np.asarray(post.get_data().segments[0].spiketrains[0])[0]
+    k_plus = np.exp(-(t_post + DELAY - T_PRE) / TAU_PLUS)
+    weights = np.array([w for _, _, w in sorted(projection.get("weight", format="list"))])
+    np.testing.assert_allclose(weights, [0.5 + 0.01 * k_plus, 0.5 + 0.02 * k_plus, 0.6], rtol=1e-12)
+    a_plus, w_max = projection.get(["A_plus", "w_max"], format="array")
+    assert a_plus[2, 2] == 0.5 and w_max[2, 2] == 0.6
+    sim.end()
+
+
+def test_weights_between_runs_and_after_reset():
+    """get() reads what the device learned; set() writes in place (the step plan stays); save() and
+    FromFileConnector give the learned weights back; reset() keeps the weights (as NEST) and clears the traces, so
+    the same pairing in the next trial changes the weight by the same amount again (additive rule)."""
+    projection, _ = _pair(sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0), 14.0, t_stop=50.0)
+    learned = projection.get("weight", format="list")[0][2]
+    assert learned > 0.5
+    state = sim.simulator.state
+    plan = state._plan
+    projection.set(weight=0.3)
+    assert projection.get("weight", format="list")[0][2] == 0.3
+    sim.run(1.0)
+    assert state._plan is plan
+    projection.set(weight=learned)
+    sim.reset()
+    sim.run(50.0)
+    again = projection.get("weight", format="list")[0][2]
+    assert again - learned == pytest.approx(learned - 0.5, rel=1e-9)
+    sim.end()
+
+
+def test_save_and_reload_learned_weights(tmp_path):
+    projection, _ = _pair(sim.MultiplicativeWeightDependence(w_min=0.0, w_max=1.0), 14.0, t_stop=50.0, n=3)
+    learned = np.array(projection.get(["weight"], format="list"))
+    path = str(tmp_path / "weights.txt")
+    projection.save(["weight"], path, format="list")
+    pre, post = projection.pre, projection.post
+    copy = sim.Projection(pre, post, sim.FromFileConnector(path), sim.StaticSynapse())
+    np.testing.assert_allclose(np.array(copy.get(["weight"], format="list"))[:, 2], learned[:, 2], rtol=1e-12)
+    sim.end()
+
+
+def test_float32_run():
+    projection, post_times = _pair(sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0), 14.0, precision="float32")
+    expected = 0.5 + 0.01 * np.exp(-(post_times[0][0] + DELAY - T_PRE) / TAU_PLUS)
+    assert projection.get("weight", format="list")[0][2] == pytest.approx(expected, rel=1e-6)
+    sim.end()
+
+
+@pytest.mark.parametrize("rule,weight_dependence,weight,match", [
+    (dict(tau_plus=-1.0), dict(), 0.5, "tau_plus must be positive, got"),
+    (dict(tau_minus=0.0), dict(), 0.5, "tau_minus must be positive, got"),
+    (dict(A_plus=-0.1), dict(), 0.5, "A_plus must not be negative, got"),
+    (dict(), dict(w_min=0.8, w_max=0.2), 0.5, "w_min must not be above w_max"),
+    (dict(), dict(w_max=0.0), 0.0, "w_max must not be 0"),
+    (dict(), dict(w_max=0.4), 0.5, "initial weight 0.5 is outside the STDP bounds"),
+])
+def test_bad_parameters_name_the_value_and_leave_nothing(rule, weight_dependence, weight, match):
+    sim.setup(timestep=0.1)
+    pre = sim.Population(2, sim.SpikeSourcePoisson(rate=10.0))
+    post = sim.Population(2, sim.IF_curr_exp())
+    stdp = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(**rule),
+                             weight_dependence=sim.AdditiveWeightDependence(**dict(dict(w_max=1.0),
+                                                                                   **weight_dependence)),
+                             weight=weight)
+    with pytest.raises(errors.InvalidParameterValueError, match=match):
+        sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    assert sim.simulator.state.projections == []
+    good = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.5))
+    with pytest.raises(errors.InvalidParameterValueError):
+        good.set(weight=2.0)   # above w_max = 1
+    assert good.get("weight", format="array")[0, 0] == 0.5   # unchanged
+    sim.run(1.0)
+    sim.end()
+
+
+def test_unsupported_configurations_are_refused():
+    sim.setup(timestep=0.1)
+    with pytest.raises(errors.NoModelAvailableError, match="dendritic_delay_fraction"):
+        sim.STDPMechanism(timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(),
+                          dendritic_delay_fraction=0.0)
+    pre, post = sim.Population(2, sim.SpikeSourcePoisson()), sim.Population(2, sim.IF_curr_exp())
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.5))
+    with pytest.raises(errors.NoModelAvailableError, match="tau_plus differs between connections"):
+        projection.set(tau_plus=np.array([[10.0, 20.0], [10.0, 20.0]]))
+    with pytest.raises(errors.ConnectionError):   # a spike source takes no input, plastic or not
+        sim.Projection(post, pre, sim.AllToAllConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence()))
+    sim.end()
