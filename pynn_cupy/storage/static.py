@@ -105,6 +105,13 @@ class StaticCSR:
             out["delay"] = delay_steps(values["delay"][block["order"]], state.dt).astype(np.uint16)
         return out
 
+    HOST_ONLY = ("order", "post_local")   # block entries kept on the host
+
+    def device_bytes(self) -> int:
+        """Bytes of device memory the projection's blocks hold (synapse arrays, row and column pointers, traces)."""
+        return sum(int(value.nbytes) for block in self.blocks for name, value in block.items()
+                   if name not in self.HOST_ONLY and getattr(value, "ndim", 0) > 0)
+
     def check(self, values: dict) -> None:
         """Checks of the synapse type's parameters beyond weight and delay (raise before anything changes)."""
 
