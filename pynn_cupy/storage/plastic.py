@@ -13,7 +13,6 @@ from ..timegrid import delay_steps
 from .static import StaticCSR
 
 WEIGHT_PARAMETERS = ("A_plus", "A_minus", "w_min", "w_max")   # may differ between connections
-TRACE_PARAMETERS = ("tau_plus", "tau_minus", "mu_plus", "mu_minus")   # one value per projection
 
 
 class PlasticCSR(StaticCSR):
@@ -66,9 +65,14 @@ class PlasticCSR(StaticCSR):
         return out
 
     def upload(self, names) -> None:
+        """As StaticCSR's; new delays change the post-major segments and the trace rings: the blocks are made anew
+        at the next run (weights as learned, traces cleared)."""
         names = set(names)
-        if names & set(WEIGHT_PARAMETERS):
-            names |= set(WEIGHT_PARAMETERS)   # uniform or per synapse: all four alike
+        if "delay" in names and self._built:
+            self.download()
+            self._built = False
+            simulator.state.invalidate()
+            return
         super().upload(names)
 
     def download(self) -> None:

@@ -70,7 +70,7 @@ class StaticCSR:
         self._built = True
         for block in self.blocks:
             self._build_block(block)
-        self.upload(set(self.uploaded))
+        self._write(set(self.uploaded))
 
     def _build_block(self, block: dict) -> None:
         state = simulator.state
@@ -87,6 +87,11 @@ class StaticCSR:
         names = set(names) & set(self.uploaded)
         if not self._built or not names:
             return
+        if "delay" in names and self.projection.max_delay_steps() + 1 > simulator.state._ring_slots:
+            simulator.state.invalidate()   # the input rings need more slots
+        self._write(names)
+
+    def _write(self, names) -> None:
         state = simulator.state
         for block in self.blocks:
             for name, values in self._device_values(block, names).items():

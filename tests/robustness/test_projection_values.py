@@ -45,3 +45,26 @@ def test_as_stored_gives_the_shortest_decimal_of_the_float32():
     assert (stored == shortest).all()
     assert (stored.astype(np.float32) == values.astype(np.float32)).all()
     assert (as_stored(values, np.float64) == values).all()
+
+
+@pytest.mark.parametrize("plastic", [False, True])
+def test_longer_delays_between_runs_take_effect(plastic):
+    """set(delay=...) beyond what the input rings held: the next run delivers at the new delay (static: the rings
+    grow; plastic: its blocks are made anew, learned weights kept)."""
+    sim.setup(timestep=0.1, precision="float64")
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[12.0]))
+    cell = sim.Population(1, sim.IF_curr_exp(tau_syn_E=0.5))
+    synapse = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(A_plus=0.0, A_minus=0.0),
+                                weight_dependence=sim.AdditiveWeightDependence(w_max=1.0), weight=0.5, delay=1.0) \
+        if plastic else sim.StaticSynapse(weight=0.5, delay=1.0)
+    projection = sim.Projection(source, cell, sim.OneToOneConnector(), synapse)
+    cell.record("v")
+    sim.run(10.0)
+    projection.set(delay=6.0)
+    sim.run(30.0)
+    v = cell.get_data().segments[0].filter(name="v")[0]
+    times, values = np.asarray(v.times), np.asarray(v)[:, 0]
+    first_rise = times[np.flatnonzero(values > values[0] + 1e-9)[0]]
+    assert first_rise == pytest.approx(18.1)   # spike at 12 (emitted in the step ending at 12), 6 ms, then one step
+    assert projection.get("weight", format="list")[0][2] == 0.5
+    sim.end()
