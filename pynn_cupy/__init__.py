@@ -22,9 +22,10 @@ from .standardmodels.composed import (PointNeuron, LIF, AdExp, CurrExpPostSynapt
                                       CondExpPostSynapticResponse, CondAlphaPostSynapticResponse,
                                       CondBetaPostSynapticResponse, ExpPSR, AlphaPSR, BetaPSR)
 from .standardmodels.gif import GIF_cond_exp, IF_cond_exp_gsfa_grr, IF_facets_hardware1   # noqa: F401
-from .standardmodels.synapses import (StaticSynapse, STDPMechanism, SpikePairRule,  # noqa: F401
-                                      AdditiveWeightDependence, MultiplicativeWeightDependence,
-                                      AdditivePotentiationMultiplicativeDepression, GutigWeightDependence)
+from .standardmodels.synapses import (StaticSynapse, TsodyksMarkramSynapse, SimpleStochasticSynapse,  # noqa: F401
+                                      StochasticTsodyksMarkramSynapse, MultiQuantalSynapse, STDPMechanism, SpikePairRule, AdditiveWeightDependence,
+                                      MultiplicativeWeightDependence, AdditivePotentiationMultiplicativeDepression,
+                                      GutigWeightDependence)
 from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly           # noqa: F401
 from .projections import Projection                                     # noqa: F401

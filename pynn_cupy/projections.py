@@ -160,11 +160,13 @@ class Projection(common.Projection):
         if check:
             self._check(values)
         state = simulator.state
-        for name in values:   # kept as the device holds them: delays on the grid, the rest in its precision
+        for name in values:   # delays on the grid, weights as the device holds them; other parameters as given
             if name == "delay":
                 values[name] = state.time_of(delay_steps(values[name], state.dt))
-            else:
+            elif name == "weight":
                 values[name] = as_stored(values[name], state.real)
+            else:
+                values[name] = np.asarray(values[name], dtype=float).copy()
         if replace:
             self._pre, self._post = pre, post
             self._values = values
@@ -236,6 +238,21 @@ class Projection(common.Projection):
                 array.flat[unique] = reduced
             arrays.append(array)
         return arrays
+
+    def _set_initial_value_array(self, variable, initial_value):
+        """Projection.initialize(variable=...): a synaptic state variable per connection (a number, an array of one
+        value per connection, or a RandomDistribution)."""
+        base = initial_value.base_value
+        if isinstance(base, RandomDistribution):
+            values = np.asarray(base.next(len(self)), dtype=float)
+        elif initial_value.is_homogeneous:
+            values = np.full(len(self), float(np.asarray(initial_value.evaluate(simplify=True)).ravel()[0]))
+        else:
+            values = np.asarray(base, dtype=float).ravel()
+        if values.size != len(self) or not np.isfinite(values).all():
+            raise errors.InvalidParameterValueError("%s.initialize(%s=...): one finite value per connection (%d), "
+                                                    "got %s" % (self.label, variable, len(self), values[:5]))
+        self._device.initialize(variable, values)
 
     def _set_attributes(self, parameter_space):
         parameter_space.shape = (self.pre.size, self.post.size)

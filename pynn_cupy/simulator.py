@@ -23,7 +23,8 @@ name = "cupy"
 
 MAX_CHUNK_STEPS = 10000   # steps between host synchronizations (fewer when recording buffers need it)
 # Random-number purposes: each (purpose, object) pair has its own Philox stream (cuda/philox.cuh).
-RNG_PURPOSES = {"poisson": 1, "poisson_refractory": 2, "gamma": 3, "inh_gamma": 4, "noise_current": 5, "gif": 6}
+RNG_PURPOSES = {"poisson": 1, "poisson_refractory": 2, "gamma": 3, "inh_gamma": 4, "noise_current": 5, "gif": 6,
+                "synapse_release": 7}
 
 
 class ID(int, common.IDMixin):

@@ -19,6 +19,46 @@ class StaticSynapse(synapses.StaticSynapse):
         return state.min_delay
 
 
+class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__ + """
+    pyNN.cupy runs NEST's tsodyks_synapse (storage/stp.py, cuda/stp.cu), whose resources in use decay with the
+    postsynaptic cell's tau_syn_E or tau_syn_I (as pyNN.nest sets it)."""
+    translations = _identity("weight", "delay", "U", "tau_rec", "tau_facil")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+class SimpleStochasticSynapse(synapses.SimpleStochasticSynapse):
+    __doc__ = synapses.SimpleStochasticSynapse.__doc__ + """
+    pyNN.cupy runs NEST's bernoulli_synapse (storage/stp.py, cuda/stochastic.cu): one device draw per synapse and
+    spike, fresh each trial."""
+    translations = _identity("weight", "delay", "p")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+class StochasticTsodyksMarkramSynapse(synapses.StochasticTsodyksMarkramSynapse):
+    __doc__ = synapses.StochasticTsodyksMarkramSynapse.__doc__ + """
+    pyNN.cupy runs pyNN.nest's stochastic_stp_synapse (storage/stp.py, cuda/stochastic.cu), drawn on the device."""
+    translations = _identity("weight", "delay", "U", "tau_rec", "tau_facil")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
+class MultiQuantalSynapse(synapses.MultiQuantalSynapse):
+    __doc__ = """Synapse with n release sites that deplete and recover at random (Loebel et al. 2009, PLoS ONE 4:e5528),
+    NEST's quantal_stp_synapse: U the release probability of each available site (facilitating with tau_facil, ms),
+    tau_rec the recovery time constant (ms), n the number of sites. pyNN.cupy draws the binomial counts on the device
+    (storage/stp.py, cuda/stochastic.cu)."""
+    translations = _identity("weight", "delay", "U", "n", "tau_rec", "tau_facil")
+
+    def _get_minimum_delay(self):
+        return state.min_delay
+
+
 class STDPMechanism(synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = _identity("weight", "delay", "dendritic_delay_fraction")

@@ -117,6 +117,12 @@ class StaticCSR:
         return sum(int(value.nbytes) for block in self.blocks for name, value in block.items()
                    if name not in self.HOST_ONLY and getattr(value, "ndim", 0) > 0)
 
+    def initialize(self, variable: str, values: np.ndarray) -> None:
+        """Projection.initialize(): set a synaptic state variable per connection."""
+        from pyNN import errors
+        raise errors.NonExistentParameterError(variable, type(self.projection.synapse_type).__name__,
+                                               sorted(getattr(self, "initial_names", {})))
+
     def check(self, values: dict) -> None:
         """Checks of the synapse type's parameters beyond weight and delay (raise before anything changes)."""
 

@@ -30,6 +30,11 @@ EXAMPLES = {   # script -> extra command-line arguments after the simulator name
     "monolith_vs_composed.py": [],
     "simple_STDP.py": [],
     "stdp_network.py": [],
+    "tsodyksmarkram.py": [],
+    "stochastic_synapses.py": [],
+    "stochastic_tsodyksmarkram.py": [],
+    "stochastic_deterministic_comparison.py": [],
+    "multiquantal_synapses.py": [],
 }
 
 

@@ -24,17 +24,8 @@ JOBS = int(os.environ.get("PYNN_SUITE_JOBS", "0")) or None
 
 # scenario -> the out-of-scope feature it uses (read from the scenario's code)
 EXPECTED_OUT_OF_SCOPE = {
-    "test_connectors.test_all_to_all_tsodyksmarkram": "TsodyksMarkramSynapse",
-    "test_connectors.test_fixed_number_pre_with_replacement_heterogeneous_parameters": "TsodyksMarkramSynapse",
-    "test_connectors.test_fixed_number_post_with_replacement_heterogeneous_parameters": "TsodyksMarkramSynapse",
-    "test_parameter_handling.test_set_synaptic_parameters_fully_connected": "TsodyksMarkramSynapse",
-    "test_parameter_handling.test_set_synaptic_parameters_partially_connected": "TsodyksMarkramSynapse",
-    "test_parameter_handling.test_set_synaptic_parameters_multiply_connected": "TsodyksMarkramSynapse",
-    "test_parameter_handling.test_issue505": "TsodyksMarkramSynapse",
     "test_recording.test_issue259": "spike_precision='off_grid': exact off-grid spike times (rtol 1e-17)",
-    "test_scenario4.test_scenario4": "TsodyksMarkramSynapse",
     "test_scenario5.test_scenario5": "multi-compartment neurons (MultiCompartmentNeuron, morphologies)",
-    "test_synapse_types.test_simple_stochastic_synapse": "SimpleStochasticSynapse",
 }
 
 SCENARIOS = run_scenarios.discover()

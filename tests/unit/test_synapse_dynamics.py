@@ -1,0 +1,81 @@
+"""Short-term plasticity and stochastic synapses on pyNN.cupy alone: limiting cases against static synapses,
+fresh draws per trial, Projection.initialize() of synaptic state, bad input. Side by side with NEST:
+tests/vs_nest/test_tsodyks_markram.py and test_stochastic_synapses.py."""
+import numpy as np
+import pytest
+from pyNN import errors
+
+import pyNN.cupy as sim
+
+TRAIN = [5.0, 15.0, 25.0, 35.0]
+
+
+def _response(synapse, n=20, trial_reset=False, initialize=None):
+    sim.setup(timestep=0.1, precision="float64", rng_seed=3)
+    pre = sim.Population(n, sim.SpikeSourceArray(spike_times=TRAIN))
+    post = sim.Population(n, sim.IF_cond_exp(tau_syn_E=0.5, e_rev_E=-65.0))
+    projection = sim.Projection(pre, post, sim.OneToOneConnector(), synapse)
+    if initialize:
+        projection.initialize(**initialize)
+    post.record("gsyn_exc")
+    sim.run(50.0)
+    traces = [np.asarray(post.get_data().segments[0].filter(name="gsyn_exc")[0])]
+    if trial_reset:
+        sim.reset()
+        sim.run(50.0)
+        traces.append(np.asarray(post.get_data().segments[1].filter(name="gsyn_exc")[0]))
+    sim.end()
+    return traces
+
+
+def test_bernoulli_limits_and_fresh_trials():
+    static = _response(sim.StaticSynapse(weight=0.01, delay=1.0))[0]
+    np.testing.assert_array_equal(_response(sim.SimpleStochasticSynapse(weight=0.01, delay=1.0, p=1.0))[0], static)
+    assert not _response(sim.SimpleStochasticSynapse(weight=0.01, delay=1.0, p=0.0))[0].any()
+    first, second = _response(sim.SimpleStochasticSynapse(weight=0.01, delay=1.0, p=0.5), trial_reset=True)
+    assert first.any() and second.any() and not np.array_equal(first, second)
+    again, _ = _response(sim.SimpleStochasticSynapse(weight=0.01, delay=1.0, p=0.5), trial_reset=True)
+    np.testing.assert_array_equal(first, again)   # the same seed: the same draws
+
+
+def test_tsodyks_markram_without_depression_is_static():
+    """U = 1, tau_rec -> 0: every spike finds all resources back, so the synapse acts as a static one."""
+    static = _response(sim.StaticSynapse(weight=0.01, delay=1.0))[0]
+    tm = _response(sim.TsodyksMarkramSynapse(weight=0.01, delay=1.0, U=1.0, tau_rec=1e-3, tau_facil=0.0))[0]
+    np.testing.assert_allclose(tm, static, rtol=0, atol=1e-9)   # y from the previous spike: 4e-11
+
+
+def test_initialize_synaptic_state():
+    """Projection.initialize(u=...) sets the utilization before the first spike (PyNN #268); a multi-quantal
+    synapse starts with its n sites available and u = U, or as initialized."""
+    default = _response(sim.TsodyksMarkramSynapse(weight=0.01, delay=1.0, U=0.2, tau_rec=50.0, tau_facil=100.0))[0]
+    primed = _response(sim.TsodyksMarkramSynapse(weight=0.01, delay=1.0, U=0.2, tau_rec=50.0, tau_facil=100.0),
+                       initialize={"u": 0.9})[0]
+    assert primed.max() > 2 * default.max()
+    quantal = _response(sim.MultiQuantalSynapse(weight=0.01, delay=1.0, U=1.0, n=3, tau_rec=1e6))[0]
+    assert quantal.max() == pytest.approx(0.03)   # all three sites release at the first spike, none recovers
+    one = _response(sim.MultiQuantalSynapse(weight=0.01, delay=1.0, U=1.0, n=3, tau_rec=1e6),
+                    initialize={"a": 1})[0]
+    assert one.max() == pytest.approx(0.01)
+
+
+def test_bad_synaptic_parameters_and_state():
+    sim.setup(timestep=0.1)
+    pre, post = sim.Population(2, sim.SpikeSourcePoisson()), sim.Population(2, sim.IF_cond_exp())
+    for synapse, match in ((sim.SimpleStochasticSynapse(p=1.5), "p must be in"),
+                           (sim.TsodyksMarkramSynapse(U=-0.1), "U must be in"),
+                           (sim.TsodyksMarkramSynapse(tau_rec=0.0), "tau_rec must be positive"),
+                           (sim.MultiQuantalSynapse(n=0), "n must be a whole number")):
+        with pytest.raises(errors.InvalidParameterValueError, match=match):
+            sim.Projection(pre, post, sim.AllToAllConnector(), synapse)
+    assert sim.simulator.state.projections == []
+    static = sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse())
+    with pytest.raises(errors.NonExistentParameterError):
+        static.initialize(u=0.5)
+    tm = sim.Projection(pre, post, sim.AllToAllConnector(), sim.TsodyksMarkramSynapse())
+    with pytest.raises(errors.NonExistentParameterError):
+        tm.initialize(a=1)
+    with pytest.raises(errors.InvalidParameterValueError):
+        tm.set(U=2.0)
+    assert tm.get("U", format="list")[0][2] == 0.5
+    sim.end()
