@@ -20,9 +20,10 @@
 #   4. gpu_vs_twin.log  benchmarks/gpu_vs_twin.py (GPU vs CPU twin, float64 and float32)
 #   5. va_benchmark.log benchmarks/va_benchmark.py --backend cupy, --device gpu then --device cpu
 #   6. batch.log        benchmarks/batch_benchmark.py --device gpu (1 x 10000 vs 10 x 1000, 100 x 100, 10 x 1000 heterogeneous)
-#   7. results.json     everything merged: step exit codes and durations, the pytest summary, the
+#   7. brunel.log       benchmarks/brunel_stdp.py --backend cupy --device gpu (Brunel + STDP, 1e7 synapses)
+#   8. results.json     everything merged: step exit codes and durations, the pytest summary, the
 #                       gpu-vs-twin comparisons, both VA results and the GPU/CPU-twin ratio
-# At most 9 files land in $OUT (7 when the merge succeeds). Commit results.json under
+# At most 11 files land in $OUT (8 when the merge succeeds). Commit results.json under
 # benchmarks/results/ with the device named.
 set -u
 cd "$(dirname "$0")/.."
@@ -109,7 +110,11 @@ step va_cpu 45 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backen
 step batch_gpu 30 "$OUT/batch.log" "$PY" benchmarks/batch_benchmark.py --device gpu --steps 1000 --reps 3 \
   --json "$OUT/batch_gpu.json"
 
-# 7. merge into results.json (removing the merged parts, to keep $OUT small)
+# 7. Brunel network with STDP, static and plastic (1e7 synapses), GPU only
+step brunel_gpu 60 "$OUT/brunel.log" "$PY" benchmarks/brunel_stdp.py --backend cupy --device gpu --timeout 50 \
+  --json "$OUT/brunel_gpu.json"
+
+# 8. merge into results.json (removing the merged parts, to keep $OUT small)
 STEPS="$STEPS" timeout 20 "$PY" - "$OUT" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
@@ -130,7 +135,7 @@ env = tail("env.txt", 1000)
 res = {"steps": [dict(zip(("name", "rc", "seconds"), l.split())) for l in os.environ["STEPS"].splitlines() if l],
        "gpu": next((l.split("GPU ", 1)[1] for l in env if l.startswith("GPU ")), None),
        "env": env[:40], "pytest_summary": tail("pytest.log", 4),
-       "gpu_vs_twin": load("gpu_vs_twin.json"), "batch": load("batch_gpu.json")}
+       "gpu_vs_twin": load("gpu_vs_twin.json"), "batch": load("batch_gpu.json"), "brunel": load("brunel_gpu.json")}
 va = {d: load(f"va_{d}.json").get("results", {}).get("cupy", {"error": "no result"}) for d in ("gpu", "cpu")}
 res["va_benchmark"] = va
 try:
@@ -139,7 +144,7 @@ except (KeyError, TypeError, ZeroDivisionError) as err:
     res["va_gpu_over_cpu_twin"] = {"error": repr(err)}
 with open(os.path.join(out, "results.json"), "w") as f:
     json.dump(res, f, indent=1)
-for name in ("gpu_vs_twin.json", "va_gpu.json", "va_cpu.json", "batch_gpu.json"):
+for name in ("gpu_vs_twin.json", "va_gpu.json", "va_cpu.json", "batch_gpu.json", "brunel_gpu.json"):
     if os.path.exists(os.path.join(out, name)):
         os.remove(os.path.join(out, name))
 print(json.dumps({"steps": res["steps"], "va_gpu_over_cpu_twin": res["va_gpu_over_cpu_twin"]}, indent=1))
