@@ -17,8 +17,15 @@
 //   potentiation  w <- min(w_max, (w / w_max + A_plus (1 - w / w_max)^mu_plus K+) w_max)
 //   depression    w <- max(w_min, (w / w_max - A_minus ((w - w_min) / w_max)^mu_minus K-) w_max)
 // mu = (0, 0) additive, (1, 1) multiplicative, (0, 1) additive potentiation / multiplicative depression, any: Gutig.
+// Vogels2011Rule (rule 1; NEST's vogels_sprekeler_synapse, Vogels et al. 2011), on the same traces (tau_plus =
+// tau_minus = tau) with a_plus = eta and a_minus = alpha eta (alpha = 2 rho tau):
+//   at a postsynaptic spike's arrival  w <- min(w_max, w + eta K+)
+//   at a presynaptic spike             w <- max(w_min, min(w_max, w + eta K-) - alpha eta)
 // Parameters are arrays read at [k * per_synapse]: one value for the projection, or one per synapse.
 #include "common.cuh"
+
+#define RULE_SPIKE_PAIR 0
+#define RULE_VOGELS 1
 
 DEVICE REAL stdp_potentiate(REAL w, REAL k_plus, REAL a_plus, REAL w_max, REAL mu_plus) {
     const REAL norm = w / w_max + a_plus * pow((REAL)1 - w / w_max, mu_plus) * k_plus;
@@ -28,6 +35,16 @@ DEVICE REAL stdp_potentiate(REAL w, REAL k_plus, REAL a_plus, REAL w_max, REAL m
 DEVICE REAL stdp_depress(REAL w, REAL k_minus, REAL a_minus, REAL w_min, REAL w_max, REAL mu_minus) {
     const REAL norm = w / w_max - a_minus * pow((w - w_min) / w_max, mu_minus) * k_minus;
     const REAL depressed = norm * w_max;
+    return depressed > w_min ? depressed : w_min;
+}
+
+DEVICE REAL vogels_potentiate(REAL w, REAL k, REAL eta, REAL w_max) {
+    const REAL potentiated = w + eta * k;
+    return potentiated < w_max ? potentiated : w_max;
+}
+
+DEVICE REAL vogels_depress(REAL w, REAL k_minus, REAL eta, REAL alpha_eta, REAL w_min, REAL w_max) {
+    const REAL depressed = vogels_potentiate(w, k_minus, eta, w_max) - alpha_eta;
     return depressed > w_min ? depressed : w_min;
 }
 
@@ -73,7 +90,8 @@ KERNEL void trace_spikes(
 KERNEL void stdp_facilitate(
     const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
     int lanes, int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre,
-    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, REAL mu_plus, int per_synapse)
+    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, REAL mu_plus, int per_synapse,
+    int rule)
 {
     const long long step = clock[0];
     GRID_STRIDE(t, (long long)history_capacity * lanes) {
@@ -87,7 +105,9 @@ KERNEL void stdp_facilitate(
             for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
                 const int s = perm[c];
                 const long long p = (long long)s * per_synapse;
-                weight[s] = stdp_potentiate(weight[s], pre_trace[col_pre[c]], a_plus[p], w_max[p], mu_plus);
+                const REAL k_plus = pre_trace[col_pre[c]];
+                weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
+                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus);
             }
         }
     }
@@ -100,7 +120,7 @@ KERNEL void stdp_depress_propagate(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     const long long* row_ptr, const int* target, REAL* weight, const unsigned short* delay_steps, int slot_size,
     REAL* ring, int H, int n_post, int target_base, const REAL* post_trace, const REAL* a_minus, const REAL* w_min,
-    const REAL* w_max, REAL mu_minus, int per_synapse)
+    const REAL* w_max, REAL mu_minus, int per_synapse, const REAL* a_plus, int rule)
 {
     const long long step = clock[0];
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
@@ -111,7 +131,9 @@ KERNEL void stdp_depress_propagate(
             const long long p = j * per_synapse;
             const long long slot = ((step - d) % H + H) % H;   // before step 0 the ring holds zeros
             const REAL k_minus = post_trace[slot * n_post + (target[j] - target_base)];
-            const REAL w = stdp_depress(weight[j], k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+            const REAL w = rule == RULE_VOGELS
+                ? vogels_depress(weight[j], k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
+                : stdp_depress(weight[j], k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
             weight[j] = w;
             atomicAdd(&ring[((step + d) % L) * slot_size + target[j]], w);
         }

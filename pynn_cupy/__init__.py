@@ -25,7 +25,7 @@ from .standardmodels.gif import GIF_cond_exp, IF_cond_exp_gsfa_grr, IF_facets_ha
 from .standardmodels.synapses import (StaticSynapse, TsodyksMarkramSynapse, SimpleStochasticSynapse,  # noqa: F401
                                       StochasticTsodyksMarkramSynapse, MultiQuantalSynapse, STDPMechanism, SpikePairRule, AdditiveWeightDependence,
                                       MultiplicativeWeightDependence, AdditivePotentiationMultiplicativeDepression,
-                                      GutigWeightDependence)
+                                      GutigWeightDependence, Vogels2011Rule)
 from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly           # noqa: F401
 from .projections import Projection                                     # noqa: F401

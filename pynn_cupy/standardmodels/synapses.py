@@ -65,10 +65,13 @@ class STDPMechanism(synapses.STDPMechanism):
 
     def __init__(self, timing_dependence=None, weight_dependence=None, voltage_dependence=None,
                  dendritic_delay_fraction=1.0, weight=0.0, delay=None):
-        if not isinstance(timing_dependence, SpikePairRule) or not isinstance(weight_dependence, _WeightDependence):
+        if not (isinstance(timing_dependence, SpikePairRule) and isinstance(weight_dependence, _WeightDependence)
+                or isinstance(timing_dependence, Vogels2011Rule)
+                and isinstance(weight_dependence, AdditiveWeightDependence)):
             raise errors.NoModelAvailableError(
-                "pyNN.cupy's STDPMechanism takes its SpikePairRule and one of its weight dependences "
-                "(Additive, Multiplicative, AdditivePotentiationMultiplicativeDepression, Gutig), got %s and %s"
+                "pyNN.cupy's STDPMechanism takes its SpikePairRule with one of its weight dependences (Additive, "
+                "Multiplicative, AdditivePotentiationMultiplicativeDepression, Gutig), or its Vogels2011Rule with "
+                "AdditiveWeightDependence; got %s and %s"
                 % (type(timing_dependence).__name__, type(weight_dependence).__name__))
         if voltage_dependence is not None:
             raise errors.NoModelAvailableError("pyNN.cupy has no voltage-dependent STDP")
@@ -91,6 +94,15 @@ class STDPMechanism(synapses.STDPMechanism):
 class SpikePairRule(synapses.SpikePairRule):
     __doc__ = synapses.SpikePairRule.__doc__
     translations = _identity("tau_plus", "tau_minus", "A_plus", "A_minus")
+    possible_models = {"stdp"}
+
+
+class Vogels2011Rule(synapses.Vogels2011Rule):
+    __doc__ = synapses.Vogels2011Rule.__doc__ + """
+    pyNN.cupy runs NEST's vogels_sprekeler_synapse (all-to-all traces with time constant tau) with
+    alpha = 2 rho tau (rho in Hz: the target rate, tau in ms), bounded by the AdditiveWeightDependence's w_min and
+    w_max (cuda/stdp.cu)."""
+    translations = _identity("tau", "eta", "rho")
     possible_models = {"stdp"}
 
 
@@ -130,9 +142,10 @@ def check_stdp(values: dict, label: str) -> None:
     def bad(name, mask, rule):
         if mask.any():
             raise errors.InvalidParameterValueError("%s: %s %s, got %s" % (label, name, rule, values[name][mask][:5]))
-    for name in ("tau_plus", "tau_minus"):
+    vogels = "eta" in values
+    for name in ("tau",) if vogels else ("tau_plus", "tau_minus"):
         bad(name, ~(values[name] > 0), "must be positive")
-    for name in ("A_plus", "A_minus", "mu_plus", "mu_minus"):
+    for name in ("eta", "rho") if vogels else ("A_plus", "A_minus", "mu_plus", "mu_minus"):
         bad(name, ~(values[name] >= 0), "must not be negative")
     bad("w_max", values["w_max"] == 0, "must not be 0 (weights are normalized by it, as NEST's Wmax)")
     bad("w_min", ~(values["w_min"] <= values["w_max"]), "must not be above w_max (%s)" % values["w_max"][:1])
@@ -142,7 +155,7 @@ def check_stdp(values: dict, label: str) -> None:
         raise errors.InvalidParameterValueError(
             "%s: initial weight %g is outside the STDP bounds [w_min, w_max] = [%g, %g]"
             % (label, weight[outside][0], values["w_min"][outside][0], values["w_max"][outside][0]))
-    for name in ("tau_plus", "tau_minus", "mu_plus", "mu_minus"):
+    for name in ("tau",) if vogels else ("tau_plus", "tau_minus", "mu_plus", "mu_minus"):
         if np.unique(values[name]).size > 1:
             raise errors.NoModelAvailableError(
                 "pyNN.cupy: %s: %s differs between connections (%s, ...); per-connection values of %s are not "

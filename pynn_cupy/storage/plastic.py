@@ -12,15 +12,34 @@ from ..standardmodels.synapses import check_stdp
 from ..timegrid import delay_steps
 from .static import StaticCSR
 
-WEIGHT_PARAMETERS = ("A_plus", "A_minus", "w_min", "w_max")   # may differ between connections
+RULE_SPIKE_PAIR, RULE_VOGELS = 0, 1   # cuda/stdp.cu
+
+
+def rule_arrays(values: dict) -> dict:
+    """The kernel's per-connection parameters (a_plus, a_minus, w_min, w_max; connection order) from the
+    connection attributes of either timing dependence."""
+    if "eta" in values:   # Vogels2011Rule: alpha = 2 rho tau (rho in Hz, tau in ms), as Vogels et al. 2011
+        alpha = 2.0 * values["rho"] * values["tau"] / 1000.0
+        return {"a_plus": values["eta"], "a_minus": alpha * values["eta"], "w_min": values["w_min"],
+                "w_max": values["w_max"]}
+    return {"a_plus": values["A_plus"], "a_minus": values["A_minus"], "w_min": values["w_min"],
+            "w_max": values["w_max"]}
+
+
+def rule_constants(values: dict) -> dict:
+    """One value per projection: the rule, the traces' time constants and the weight-dependence exponents."""
+    if "eta" in values:
+        tau = values["tau"][0]
+        return {"rule": RULE_VOGELS, "tau_plus": tau, "tau_minus": tau, "mu_plus": 0.0, "mu_minus": 0.0}
+    return {"rule": RULE_SPIKE_PAIR, **{name: values[name][0]
+                                        for name in ("tau_plus", "tau_minus", "mu_plus", "mu_minus")}}
 
 
 class PlasticCSR(StaticCSR):
     """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 16
     (or 32 in float64) where the weight-dependence parameters differ between connections."""
-    uploaded = ("weight", "delay") + WEIGHT_PARAMETERS
-
     def __init__(self, projection):
+        self.uploaded = ("weight", "delay") + tuple(projection.synapse_type.get_parameter_names())
         super().__init__(projection)
         self.check(projection._values)
 
@@ -55,12 +74,12 @@ class PlasticCSR(StaticCSR):
 
     def _device_values(self, block, names) -> dict:
         out = super()._device_values(block, names)
-        state, values = simulator.state, self.projection._values
-        if names & set(WEIGHT_PARAMETERS):
-            uniform = all(np.unique(values[name]).size <= 1 for name in WEIGHT_PARAMETERS)
-            for name in WEIGHT_PARAMETERS:
-                array = values[name][:1] if uniform else values[name][block["order"]]
-                out[name] = np.ascontiguousarray(array, dtype=state.real)
+        if names - {"weight", "delay"}:
+            arrays = rule_arrays(self.projection._values)
+            uniform = all(np.unique(array).size <= 1 for array in arrays.values())
+            for name, array in arrays.items():
+                out[name] = np.ascontiguousarray(array[:1] if uniform else array[block["order"]],
+                                                 dtype=simulator.state.real)
             block["per_synapse"] = 0 if uniform else 1
         return out
 
@@ -68,6 +87,8 @@ class PlasticCSR(StaticCSR):
         """As StaticCSR's; new delays change the post-major segments and the trace rings: the blocks are made anew
         at the next run (weights as learned, traces cleared)."""
         names = set(names)
+        if names & {"tau_plus", "tau_minus", "mu_plus", "mu_minus", "tau"}:
+            simulator.state.invalidate()   # kernel scalars of the step plan (trace decays, exponents)
         if "delay" in names and self._built:
             self.download()
             self._built = False
@@ -96,10 +117,9 @@ class PlasticCSR(StaticCSR):
     def launches(self) -> list:
         state = simulator.state
         lanes = np.int32(state.backend.lanes_per_row)
-        values, dt = self.projection._values, state.dt
-        decay_plus = state.real(np.exp(-dt / values["tau_plus"][0]))
-        decay_minus = state.real(np.exp(-dt / values["tau_minus"][0]))
-        mu_plus, mu_minus = state.real(values["mu_plus"][0]), state.real(values["mu_minus"][0])
+        constants = rule_constants(self.projection._values)
+        decay_plus = state.real(np.exp(-state.dt / constants["tau_plus"]))
+        decay_minus = state.real(np.exp(-state.dt / constants["tau_minus"]))
         launches = []
         for block in self.blocks:
             pre, post = block["pre"].spike_list(), block["post"].spike_list()
@@ -107,9 +127,10 @@ class PlasticCSR(StaticCSR):
             n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
             history = dict(clock=state._clock, H=H, history_ids=block["history_ids"],
                            history_counts=block["history_counts"], history_capacity=np.int32(block["history_capacity"]))
-            parameters = dict(a_plus=block["A_plus"], a_minus=block["A_minus"], w_min=block["w_min"],
-                              w_max=block["w_max"], mu_plus=mu_plus, mu_minus=mu_minus,
-                              per_synapse=np.int32(block["per_synapse"]))
+            parameters = dict(a_plus=block["a_plus"], a_minus=block["a_minus"], w_min=block["w_min"],
+                              w_max=block["w_max"], mu_plus=state.real(constants["mu_plus"]),
+                              mu_minus=state.real(constants["mu_minus"]), per_synapse=np.int32(block["per_synapse"]),
+                              rule=np.int32(constants["rule"]))
             launches += [
                 state.launch("spike_history_store", post["spike_ids"].size, dict(post, **history)),
                 state.launch("stdp_facilitate", block["history_capacity"] * lanes, dict(
