@@ -34,3 +34,17 @@ KERNEL void record_values(
         row[j] = values[index[j]];
     }
 }
+
+// As record_values, for recorded items spread over several launches (e.g. the blocks of a projection): sample
+// `values[index[j]]` into column columns[j] of row (step - window[0]) / interval of `out` (rows of row_size).
+KERNEL void record_columns(
+    const long long* clock, const long long* window, int interval, int n_recorded, const int* index,
+    const int* columns, int row_size, const REAL* values, REAL* out)
+{
+    const long long offset = clock[0] - window[0];
+    if (offset < 0 || offset % interval != 0 || offset / interval >= window[1]) return;
+    REAL* row = out + (offset / interval) * (long long)row_size;
+    GRID_STRIDE(j, n_recorded) {
+        row[columns[j]] = values[index[j]];
+    }
+}

@@ -239,6 +239,23 @@ class Projection(common.Projection):
             arrays.append(array)
         return arrays
 
+    # -- pyNN.cupy extension: recording synaptic variables (synapse_recording.py) -----------------------------
+    def record(self, variables, sampling_interval=None, connections=None):
+        """Record synaptic variables during the run: "weight" for every synapse type, and the state of dynamic ones
+        ("u", "x", "y" of TsodyksMarkramSynapse, "u" of the stochastic ones). `sampling_interval` in ms (default
+        dt), `connections`: indices into the projection's connections (default all). A pyNN.cupy extension."""
+        from .synapse_recording import SynapseRecorder
+        if getattr(self, "_synapse_recorder", None) is None:
+            self._synapse_recorder = SynapseRecorder(self)
+        self._synapse_recorder.record(variables, sampling_interval, connections)
+
+    def get_data(self, clear=False):
+        """The recorded synaptic variables: a Neo Segment with one AnalogSignal per variable, one channel per
+        recorded connection (array annotations presynaptic_index, postsynaptic_index). A pyNN.cupy extension."""
+        if getattr(self, "_synapse_recorder", None) is None:
+            raise errors.NothingToWriteError("%s: nothing recorded (call record() first)" % self.label)
+        return self._synapse_recorder.get_data(clear)
+
     def _set_initial_value_array(self, variable, initial_value):
         """Projection.initialize(variable=...): a synaptic state variable per connection (a number, an array of one
         value per connection, or a RandomDistribution)."""

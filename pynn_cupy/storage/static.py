@@ -34,6 +34,7 @@ class StaticCSR:
     """A projection's connections on the device, CSR blocks per (pre group, post group). Bytes per synapse: 4
     (target) + 4 or 8 (weight) + 2 (delay)."""
     uploaded = ("weight", "delay")   # connection attributes held on the device
+    recordable = {"weight": "weight"}   # Projection.record() variable -> block array
 
     def __init__(self, projection):
         self.projection = projection
@@ -116,6 +117,13 @@ class StaticCSR:
         """Bytes of device memory the projection's blocks hold (synapse arrays, row and column pointers, traces)."""
         return sum(int(value.nbytes) for block in self.blocks for name, value in block.items()
                    if name not in self.HOST_ONLY and getattr(value, "ndim", 0) > 0)
+
+    def units(self, variable: str) -> str:
+        """The units of a recorded variable: weights in the postsynaptic cells' (uS or nA), the rest unitless."""
+        if variable != "weight":
+            return "dimensionless"
+        post = self.projection.post
+        return "uS" if post.conductance_based else "nA"
 
     def initialize(self, variable: str, values: np.ndarray) -> None:
         """Projection.initialize(): set a synaptic state variable per connection."""

@@ -139,6 +139,7 @@ class TsodyksMarkramCSR(DynamicCSR):
               "tau_facil": (_non_negative, "must not be negative")}
     state = {"x": (1.0, "real"), "y": (0.0, "real"), "u": (0.0, "real"), "last_stamp": (0, np.int64)}
     initial_names = {"u": "u", "x": "x", "y": "y"}
+    recordable = {"weight": "weight", "u": "u", "x": "x", "y": "y"}
     HOST_ONLY = StaticCSR.HOST_ONLY + ("tau_psc_host",)
 
     def _build_block(self, block: dict) -> None:
@@ -162,6 +163,7 @@ class StochasticTsodyksMarkramCSR(DynamicCSR):
     state = {"u": (0.0, "real"), "recovered": (1, np.uint8), "survival_stamp": (0, np.int64),
              "last_stamp": (0, np.int64)}
     initial_names = {"u": "u"}
+    recordable = {"weight": "weight", "u": "u"}
     rng_purpose = "synapse_release"
 
 
@@ -177,6 +179,7 @@ class MultiQuantalCSR(DynamicCSR):
                   n=(lambda n: (n >= 1) & (n == np.round(n)) & (n <= 1000), "must be a whole number in [1, 1000]"))
     state = {"available": ("n", np.int32), "u": ("U", "real"), "last_stamp": (-1, np.int64)}   # -1: no spike yet
     initial_names = {"a": "available", "u": "u"}
+    recordable = {"weight": "weight", "u": "u"}
     rng_purpose = "synapse_release"
 
 
