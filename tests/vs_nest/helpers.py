@@ -20,6 +20,7 @@ import subprocess
 import sys
 
 import numpy as np
+from pyNN.common import Projection
 
 REFERENCE = "nest"
 CANDIDATE = os.environ.get("PYNN_VS_NEST_CANDIDATE", "cupy")
@@ -113,7 +114,7 @@ def _run(request):
     sim.run(request["t_stop"])
     out = {}
     for label, pop in populations.items():
-        if not hasattr(pop, "get_data"):   # a projection
+        if isinstance(pop, Projection):
             out[label] = {"connections": np.array(sorted(pop.get("weight", format="list")), dtype=float)}
             continue
         seg = pop.get_data().segments[0]
