@@ -139,3 +139,66 @@ KERNEL void stdp_depress_propagate(
         }
     }
 }
+
+// Delays entirely axonal (dendritic_delay_fraction = 0): a presynaptic spike of step p reaches the synapse (and
+// the soma) at step p + d, a postsynaptic spike reaches the synapse at once. The roles of the traces swap: the
+// presynaptic trace keeps a ring of H values and the presynaptic spike lists a history; the postsynaptic trace
+// only its current value. Pairs at the same step contribute nothing (each trace holds strictly earlier spikes).
+//
+// Facilitation at a postsynaptic spike of this step: its whole column, each synapse with Y_i(step - d) (the
+// presynaptic spikes that had reached the synapse before the postsynaptic one).
+KERNEL void stdp_facilitate_axonal(
+    const long long* clock, int H, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
+    int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre, int n_pre,
+    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, REAL mu_plus, int per_synapse,
+    int rule)
+{
+    const long long step = clock[0];
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(t, (long long)count * lanes) {
+        const int post = spike_ids[t / lanes], lane = (int)(t % lanes);
+        for (int dk = 0; dk < n_delays; ++dk) {
+            const long long slot = ((step - delay_values[dk]) % H + H) % H;   // before step 0: zeros
+            const long long segment = (long long)post * n_delays + dk;
+            for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
+                const int s = perm[c];
+                const long long p = (long long)s * per_synapse;
+                const REAL k_plus = pre_trace[slot * n_pre + col_pre[c]];
+                weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
+                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus);
+            }
+        }
+    }
+}
+
+// Depression and transmission of the presynaptic spikes that reach their synapses at step + 1 (emitted at step
+// + 1 - D, from the history), before the neurons' update of that step: the row segment (pre, dk) of each such
+// spike (row_ptr_delay[pre * n_delays + dk]), each synapse with X_j(step + 1) (post_trace: its current value,
+// updated earlier in this step), its new weight into the input ring's slot (step + 1) % L.
+KERNEL void stdp_depress_axonal(
+    const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
+    int lanes, int n_delays, const int* delay_values, const long long* row_ptr_delay, const int* target,
+    REAL* weight, int L, int slot_size, REAL* ring, int target_base, const REAL* post_trace, const REAL* a_plus,
+    const REAL* a_minus, const REAL* w_min, const REAL* w_max, REAL mu_minus, int per_synapse, int rule)
+{
+    const long long arrival = clock[0] + 1;
+    GRID_STRIDE(t, (long long)history_capacity * lanes) {
+        const int k = (int)(t / lanes), lane = (int)(t % lanes);
+        for (int dk = 0; dk < n_delays; ++dk) {
+            const long long from = arrival - delay_values[dk];
+            if (from < 0) continue;
+            const long long slot = from % H;
+            if (k >= history_counts[slot]) continue;
+            const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
+            for (long long j = row_ptr_delay[segment] + lane; j < row_ptr_delay[segment + 1]; j += lanes) {
+                const long long p = j * per_synapse;
+                const REAL k_minus = post_trace[target[j] - target_base];
+                const REAL w = rule == RULE_VOGELS
+                    ? vogels_depress(weight[j], k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
+                    : stdp_depress(weight[j], k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+                weight[j] = w;
+                atomicAdd(&ring[(arrival % L) * slot_size + target[j]], w);
+            }
+        }
+    }
+}

@@ -75,10 +75,10 @@ class STDPMechanism(synapses.STDPMechanism):
                 % (type(timing_dependence).__name__, type(weight_dependence).__name__))
         if voltage_dependence is not None:
             raise errors.NoModelAvailableError("pyNN.cupy has no voltage-dependent STDP")
-        if dendritic_delay_fraction != 1:
+        if dendritic_delay_fraction not in (0, 1):
             raise errors.NoModelAvailableError(
-                "pyNN.cupy: STDPMechanism(dendritic_delay_fraction=%r): only 1 (delays entirely dendritic, as NEST) "
-                "is implemented so far" % (dendritic_delay_fraction,))
+                "pyNN.cupy: STDPMechanism(dendritic_delay_fraction=%r): 1 (delays entirely dendritic, as NEST) and 0 "
+                "(entirely axonal) are implemented, fractions in between not yet" % (dendritic_delay_fraction,))
         super().__init__(timing_dependence, weight_dependence, voltage_dependence, dendritic_delay_fraction,
                          weight, delay)
 

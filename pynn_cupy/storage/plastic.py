@@ -46,28 +46,42 @@ class PlasticCSR(StaticCSR):
     def check(self, values: dict) -> None:
         check_stdp(values, self.projection.label)
 
+    @property
+    def axonal(self) -> bool:
+        """Delays entirely axonal (dendritic_delay_fraction = 0) rather than dendritic (1, NEST's)."""
+        return self.projection.synapse_type.dendritic_delay_fraction == 0
+
     def _build_block(self, block: dict) -> None:
         state, values = simulator.state, self.projection._values
-        order, post = block["order"], block["post_local"]
-        steps = delay_steps(values["delay"][order], state.dt)
-        delay_values, dk = np.unique(steps, return_inverse=True)
-        n_post, n_delays = block["post"].size, delay_values.size
-        if order.size >= 2 ** 31:
+        n_pre, n_post = block["pre"].size, block["post"].size
+        if block["order"].size >= 2 ** 31:
             raise MemoryError("pyNN.cupy: a plastic block of more than 2^31 synapses")
-        key = post * n_delays + dk
+        pre = np.repeat(np.arange(n_pre), np.diff(block["row_ptr"]))
+        steps = delay_steps(values["delay"][block["order"]], state.dt)
+        delay_values, dk = np.unique(steps, return_inverse=True)
+        n_delays = delay_values.size
+        rows = np.lexsort((dk, pre))   # each row in segments of one delay (for the axonal walk)
+        for name in ("order", "post_local", "target"):
+            block[name] = block[name][rows]
+        dk, post = dk[rows], block["post_local"]
+        row_ptr_delay = np.zeros(n_pre * n_delays + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre * n_delays + dk, minlength=n_pre * n_delays), out=row_ptr_delay[1:])
+        key = post * n_delays + dk   # the post-major permutation, in segments (post, delay)
         perm = np.argsort(key, kind="stable")
         col_ptr = np.zeros(n_post * n_delays + 1, dtype=np.int64)
         np.cumsum(np.bincount(key, minlength=n_post * n_delays), out=col_ptr[1:])
-        pre = np.repeat(np.arange(block["pre"].size), np.diff(block["row_ptr"]))
         history = int(steps.max()) + 2   # slots: the longest delay, the step written and the one read
-        capacity = int(block["post"].spike_list()["spike_capacity"])
+        # the side whose trace and spike lists need a history: post (delays dendritic) or pre (axonal)
+        remembered = block["pre"] if self.axonal else block["post"]
+        capacity = int(remembered.spike_list()["spike_capacity"])
         block.update(
             H=history, delay_values=state.device_array(delay_values, np.int32), n_delays=n_delays,
             col_ptr=state.device_array(col_ptr, np.int64), perm=state.device_array(perm, np.int32),
             col_pre=state.device_array(pre[perm], np.int32),
+            row_ptr_delay=state.device_array(row_ptr_delay, np.int64),
             target_base=int(block["target"][0] - post[0]) if post.size else 0,
-            pre_trace=state.zeros((1, block["pre"].size), state.real),
-            post_trace=state.zeros((history, n_post), state.real),
+            pre_trace=state.zeros((history if self.axonal else 1, n_pre), state.real),
+            post_trace=state.zeros((1 if self.axonal else history, n_post), state.real),
             history_ids=state.zeros((history, capacity), np.int32), history_counts=state.zeros(history, np.int32),
             history_capacity=capacity)
         super()._build_block(block)
@@ -131,6 +145,9 @@ class PlasticCSR(StaticCSR):
                               w_max=block["w_max"], mu_plus=state.real(constants["mu_plus"]),
                               mu_minus=state.real(constants["mu_minus"]), per_synapse=np.int32(block["per_synapse"]),
                               rule=np.int32(constants["rule"]))
+            if self.axonal:
+                launches += self._axonal_launches(block, pre, post, history, parameters, decay_plus, decay_minus)
+                continue
             launches += [
                 state.launch("spike_history_store", post["spike_ids"].size, dict(post, **history)),
                 state.launch("stdp_facilitate", block["history_capacity"] * lanes, dict(
@@ -152,3 +169,31 @@ class PlasticCSR(StaticCSR):
                     post, clock=state._clock, H=H, n=n_post, decay=decay_minus, trace=block["post_trace"])),
             ]
         return launches
+
+    def _axonal_launches(self, block, pre, post, history, parameters, decay_plus, decay_minus) -> list:
+        """A step with axonal delays: the presynaptic spikes into the history, both traces updated, facilitation
+        by this step's postsynaptic spikes, then depression and transmission of the presynaptic spikes that
+        arrive in the next step."""
+        state = simulator.state
+        lanes = np.int32(state.backend.lanes_per_row)
+        ring, H = block["post"].batch.device["ring"], np.int32(block["H"])
+        n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
+        delays = dict(n_delays=np.int32(block["n_delays"]), delay_values=block["delay_values"], lanes=lanes)
+        return [
+            state.launch("spike_history_store", pre["spike_ids"].size, dict(pre, **history)),
+            state.launch("trace_decay", n_pre, dict(clock=state._clock, H=H, n=n_pre, decay=decay_plus,
+                                                    trace=block["pre_trace"])),
+            state.launch("trace_spikes", pre["spike_ids"].size, dict(
+                pre, clock=state._clock, H=H, n=n_pre, decay=decay_plus, trace=block["pre_trace"])),
+            state.launch("trace_decay", n_post, dict(clock=state._clock, H=np.int32(1), n=n_post, decay=decay_minus,
+                                                     trace=block["post_trace"])),
+            state.launch("trace_spikes", post["spike_ids"].size, dict(
+                post, clock=state._clock, H=np.int32(1), n=n_post, decay=decay_minus, trace=block["post_trace"])),
+            state.launch("stdp_facilitate_axonal", post["spike_ids"].size * lanes, dict(
+                post, **parameters, **delays, clock=state._clock, H=H, col_ptr=block["col_ptr"], perm=block["perm"],
+                col_pre=block["col_pre"], n_pre=n_pre, pre_trace=block["pre_trace"], weight=block["weight"])),
+            state.launch("stdp_depress_axonal", block["history_capacity"] * lanes, dict(
+                history, **parameters, **delays, row_ptr_delay=block["row_ptr_delay"], target=block["target"],
+                weight=block["weight"], L=np.int32(state._ring_slots), slot_size=np.int32(ring[0].size), ring=ring,
+                target_base=np.int32(block["target_base"]), post_trace=block["post_trace"])),
+        ]

@@ -147,7 +147,7 @@ def test_unsupported_configurations_are_refused():
     sim.setup(timestep=0.1)
     with pytest.raises(errors.NoModelAvailableError, match="dendritic_delay_fraction"):
         sim.STDPMechanism(timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(),
-                          dendritic_delay_fraction=0.0)
+                          dendritic_delay_fraction=0.5)
     pre, post = sim.Population(2, sim.SpikeSourcePoisson()), sim.Population(2, sim.IF_curr_exp())
     projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
         timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.5))
@@ -156,4 +156,54 @@ def test_unsupported_configurations_are_refused():
     with pytest.raises(errors.ConnectionError):   # a spike source takes no input, plastic or not
         sim.Projection(post, pre, sim.AllToAllConnector(), sim.STDPMechanism(
             timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence()))
+    sim.end()
+
+
+def _axonal_rule(pre, post, w, d, tau_plus, tau_minus, a_plus, a_minus, w_max):
+    """All-to-all pair STDP with purely axonal delays, event by event (the analytic rule): a presynaptic spike
+    reaches the synapse d after it is emitted and is depressed there by the postsynaptic spikes before it; a
+    postsynaptic spike potentiates with the presynaptic spikes that reached the synapse before it (multiplicative
+    weight dependence, w_min = 0). At equal times the arrival comes first and neither pairs with the other."""
+    events = sorted([(t + d, 0) for t in pre] + [(t, 1) for t in post])
+    for time, kind in events:
+        if kind == 0:
+            k_minus = sum(np.exp(-(time - q) / tau_minus) for q in post if q < time - 1e-9)
+            w = max(w - a_minus * w * k_minus, 0.0)
+        else:
+            k_plus = sum(np.exp(-(time - (p + d)) / tau_plus) for p in pre if p + d < time - 1e-9)
+            w = min(w + a_plus * (w_max - w) * k_plus, w_max)
+    return w
+
+
+def test_axonal_delays_against_the_rule():
+    """dendritic_delay_fraction = 0 (Brian2's and SpiNNaker's convention; pyNN.nest refuses it): irregular trains
+    through synapses with delays of 1 and 2.5 ms; every final weight equals the rule computed event by event."""
+    rng = np.random.default_rng(11)
+    trains = [np.unique(np.round(np.cumsum(rng.exponential(40.0, 12)), 1)) for _ in range(8)]
+    trains = [t[(t > 1.0) & (t < 400.0)] for t in trains]
+    sim.setup(timestep=0.1, precision="float64")
+    pre = sim.Population(8, sim.SpikeSourceArray(spike_times=trains))
+    post = sim.Population(3, sim.IF_curr_exp(tau_refrac=2.0, tau_syn_E=0.5))
+    drive = sim.Population(3, sim.SpikeSourceArray(spike_times=[np.arange(7.0 + 3 * k, 400.0, 23.0 + 4 * k)
+                                                                for k in range(3)]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS, A_plus=0.05, A_minus=0.06),
+        weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.02), weight=0.01, delay=1.0,
+        dendritic_delay_fraction=0)
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    delays = rng.choice([1.0, 2.5], (8, 3))
+    projection.set(delay=delays)
+    post.record("spikes")
+    sim.run(450.0)
+    posts = [np.asarray(train) for train in post.get_data().segments[0].spiketrains]
+    assert all(len(p) > 10 for p in posts)
+    weights = projection.get("weight", format="list")
+    assert max(abs(w - 0.01) for _, _, w in weights) > 1e-3   # learning moved them
+    for i, j, w in weights:
+        i, j = int(i), int(j)
+        arrived = posts[j][posts[j] <= 450.0]
+        expected = _axonal_rule(trains[i][trains[i] + delays[i, j] <= 450.0], arrived, 0.01, delays[i, j],
+                                TAU_PLUS, TAU_MINUS, 0.05, 0.06, 0.02)
+        assert w == pytest.approx(expected, rel=1e-12, abs=1e-15), (i, j)
     sim.end()
