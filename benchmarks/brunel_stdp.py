@@ -8,8 +8,9 @@ times the threshold rate (Brunel 2000, asynchronous irregular state); 'plastic' 
 (SpikePairRule, MultiplicativeWeightDependence, w_max = 2 J). Each (backend, variant) runs in its own process.
 
 Figures: build_s (populations and projections), run_s (the model time after a first step that builds and compiles),
-s_per_model_s, mean rate, synapse count, and for pyNN.cupy the device bytes per synapse of the static and plastic
-storage; the plastic/static ratio and, with --backend both, the cupy/nest ratios.
+s_per_model_s, mean rate, synapse count, peak_rss_mib (the process's peak resident memory); for pyNN.cupy the device
+bytes per synapse of the static and plastic storage and device_mib (all projections' device arrays); the
+plastic/static ratio and, with --backend both, the cupy/nest ratios.
 
 Usage::
 
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -74,10 +76,12 @@ def run(backend: str, variant: str, n: int, sim_time: float, device: str, precis
     spikes = sum(len(train) for train in cells.get_data().segments[0].spiketrains)
     result = {"backend": backend, "variant": variant, "n": n, "sim_time_ms": sim_time, "build_s": build,
               "first_step_s": first, "run_s": elapsed, "s_per_model_s": elapsed / ((sim_time - DT) / 1000.0),
-              "synapses": int(sum(len(p) for p in projections)), "mean_rate_hz": spikes / n / (sim_time / 1000.0)}
+              "synapses": int(sum(len(p) for p in projections)), "mean_rate_hz": spikes / n / (sim_time / 1000.0),
+              "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     if backend == "cupy":
         storage = {type(p._device).__name__: p._device.device_bytes() / max(1, len(p)) for p in projections}
-        result.update(device=sim.simulator.state.device, precision=precision, bytes_per_synapse=storage)
+        result.update(device=sim.simulator.state.device, precision=precision, bytes_per_synapse=storage,
+                      device_mib=sum(p._device.device_bytes() for p in projections) / 2 ** 20)
         if variant == "plastic":
             weights = np.asarray(projections[0].get("weight", format="list"))[:, 2]
             result["ee_weight_mean_std"] = [float(weights.mean()), float(weights.std())]
