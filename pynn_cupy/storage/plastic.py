@@ -1,8 +1,9 @@
-"""Plastic CSR for STDP (cuda/stdp.cu): the static CSR blocks, plus per block a post-major permutation in
-segments of one (postsynaptic neuron, delay) each, the presynaptic trace (one value per presynaptic neuron), a
-ring of the postsynaptic trace and of the postsynaptic spike lists over the longest delay, and the rule's
-parameters (one value, or one per synapse where they differ). The device holds the weights: get() reads them
-back, set() writes them in place."""
+"""Plastic CSR for STDP (cuda/stdp.cu: SpikePairRule with PyNN's weight dependences, Vogels2011Rule): the static
+CSR blocks with each row in segments of one delay, plus per block a post-major permutation in segments of one
+(postsynaptic neuron, delay), one trace value per neuron, a ring over the longest delay of one side's trace and
+spike lists (the postsynaptic side when delays are dendritic, NEST's convention; the presynaptic side when they are
+axonal), and the rule's parameters (one value, or one per synapse where they differ). The device holds the
+weights: get() reads them back, set() writes them in place."""
 from __future__ import annotations
 
 import numpy as np
@@ -38,6 +39,7 @@ def rule_constants(values: dict) -> dict:
 class PlasticCSR(StaticCSR):
     """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 16
     (or 32 in float64) where the weight-dependence parameters differ between connections."""
+
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + tuple(projection.synapse_type.get_parameter_names())
         super().__init__(projection)
