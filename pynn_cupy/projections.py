@@ -12,6 +12,7 @@ from pyNN.standardmodels.base import check_weights
 from . import connect, simulator
 from .standardmodels.synapses import StaticSynapse
 from .storage import storage_for
+from .storage.static import compact, compact_map
 from .timegrid import delay_steps
 
 def as_stored(values, real) -> np.ndarray:
@@ -123,9 +124,16 @@ class Projection(common.Projection):
                     value = float(defaults[name].evaluate(simplify=True))
                 values[name].append(np.broadcast_to(np.asarray(value, dtype=float), chunk_pre.shape))
         self._chunks = []
-        collected = {name: np.concatenate(v) if v else np.zeros(0) for name, v in values.items()}
-        collected["_pre"] = np.concatenate(pre) if pre else np.zeros(0, np.int64)
-        collected["_post"] = np.concatenate(post) if post else np.zeros(0, np.int64)
+        n = sum(part.size for part in pre)
+        collected = {}
+        for name, parts in values.items():   # one value for all connections: no array per connection
+            scalar = all(part.size <= 1 or part.strides[0] == 0 for part in parts) and \
+                len({float(part.flat[0]) for part in parts if part.size}) <= 1
+            collected[name] = np.broadcast_to(parts[0].flat[0] if n else 0.0, (n,)) if scalar and n else \
+                compact(np.concatenate(parts) if parts else np.zeros(0))
+        index = np.int32 if max(self.pre.size, self.post.size) < 2 ** 31 else np.int64
+        collected["_pre"] = np.concatenate(pre).astype(index, copy=False) if pre else np.zeros(0, index)
+        collected["_post"] = np.concatenate(post).astype(index, copy=False) if post else np.zeros(0, index)
         return collected
 
     def _check(self, values: dict) -> None:
@@ -162,11 +170,11 @@ class Projection(common.Projection):
         state = simulator.state
         for name in values:   # delays on the grid, weights as the device holds them; other parameters as given
             if name == "delay":
-                values[name] = state.time_of(delay_steps(values[name], state.dt))
+                values[name] = compact_map(lambda d: state.time_of(delay_steps(d, state.dt)), values[name])
             elif name == "weight":
-                values[name] = as_stored(values[name], state.real)
+                values[name] = compact_map(lambda w: as_stored(w, state.real), values[name])
             else:
-                values[name] = np.asarray(values[name], dtype=float).copy()
+                values[name] = compact(np.array(values[name], dtype=float))
         if replace:
             self._pre, self._post = pre, post
             self._values = values
@@ -226,7 +234,7 @@ class Projection(common.Projection):
         for name in names:
             values = self._attribute(name)
             array = np.full((self.pre.size, self.post.size), np.nan)
-            flat = self._pre * self.post.size + self._post
+            flat = self._pre.astype(np.int64) * self.post.size + self._post
             order = np.argsort(flat, kind="stable")
             flat, values = flat[order], values[order]
             unique, first = np.unique(flat, return_index=True)

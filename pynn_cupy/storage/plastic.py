@@ -11,7 +11,7 @@ import numpy as np
 from .. import simulator
 from ..standardmodels.synapses import check_stdp
 from ..timegrid import delay_steps
-from .static import StaticCSR
+from .static import StaticCSR, uniform
 
 RULE_SPIKE_PAIR, RULE_VOGELS = 0, 1   # cuda/stdp.cu
 
@@ -92,11 +92,11 @@ class PlasticCSR(StaticCSR):
         out = super()._device_values(block, names)
         if names - {"weight", "delay"}:
             arrays = rule_arrays(self.projection._values)
-            uniform = all(np.unique(array).size <= 1 for array in arrays.values())
+            one = all(uniform(array) for array in arrays.values())
             for name, array in arrays.items():
-                out[name] = np.ascontiguousarray(array[:1] if uniform else array[block["order"]],
+                out[name] = np.ascontiguousarray(array[:1] if one else array[block["order"]],
                                                  dtype=simulator.state.real)
-            block["per_synapse"] = 0 if uniform else 1
+            block["per_synapse"] = 0 if one else 1
         return out
 
     def upload(self, names) -> None:

@@ -9,6 +9,29 @@ from .. import simulator
 from ..timegrid import delay_steps
 
 
+def uniform(values) -> bool:
+    """Whether an array of connection attributes holds one value (a zero-stride view, or all equal)."""
+    values = np.asarray(values)
+    return values.size <= 1 or values.strides[-1] == 0 or bool((values == values.flat[0]).all())
+
+
+def compact(values) -> np.ndarray:
+    """Connection attributes as float64, held as a read-only zero-stride view of one value when they are all equal
+    (no host memory per connection)."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1 and values.size > 1 and uniform(values):
+        return np.broadcast_to(values[:1].copy(), values.shape)
+    return values
+
+
+def compact_map(function, values) -> np.ndarray:
+    """function(values) elementwise, computed once for a compact array."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1 and values.size > 1 and values.strides[0] == 0:
+        return np.broadcast_to(np.asarray(function(values[:1].copy()), dtype=float), values.shape)
+    return compact(function(values))
+
+
 def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
     """For a Population, PopulationView or Assembly: its groups, and for each of its cells the position of
     the cell's group in that list and the cell's index within the group."""
@@ -60,6 +83,8 @@ class StaticCSR:
                     continue
                 rows = pre_local[projection._pre[members]]
                 order = members[np.argsort(rows, kind="stable")]
+                if order.size < 2 ** 31:
+                    order = order.astype(np.int32)
                 row_ptr = np.zeros(pre_group.size + 1, dtype=np.int64)
                 np.cumsum(np.bincount(rows, minlength=pre_group.size), out=row_ptr[1:])
                 post = post_local[projection._post[order]]
@@ -71,6 +96,7 @@ class StaticCSR:
         self._built = True
         for block in self.blocks:
             self._build_block(block)
+            del block["post_local"]
         self._write(set(self.uploaded))
 
     def _build_block(self, block: dict) -> None:

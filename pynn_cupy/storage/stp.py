@@ -11,7 +11,7 @@ import numpy as np
 from pyNN import errors
 
 from .. import simulator
-from .static import StaticCSR
+from .static import StaticCSR, uniform
 
 NEST_TAU_PSC = 3.0   # ms: tsodyks_synapse's default, for cells without a synaptic time constant for the receptor
 
@@ -85,11 +85,11 @@ class DynamicCSR(StaticCSR):
         if names & set(self.parameters):
             values = dict({name: self.projection._values[name][block["order"]] for name in self.parameters},
                           **self._extra_parameters(block))
-            uniform = all(np.unique(array).size <= 1 for array in values.values())
+            one = all(uniform(array) for array in values.values())
             for name, array in values.items():
                 dtype = np.int32 if name in self.integer_parameters else simulator.state.real
-                out[name] = np.ascontiguousarray(array[:1] if uniform else array, dtype=dtype)
-            block["per_synapse"] = 0 if uniform else 1
+                out[name] = np.ascontiguousarray(array[:1] if one else array, dtype=dtype)
+            block["per_synapse"] = 0 if one else 1
         return out
 
     def reset(self) -> None:
