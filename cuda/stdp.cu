@@ -27,13 +27,19 @@
 #define RULE_SPIKE_PAIR 0
 #define RULE_VOGELS 1
 
+// x^mu, with the exponents of the additive and multiplicative dependences without a call to pow (IEEE pow gives
+// exactly 1 and x for them, so the results are NEST's bit for bit)
+DEVICE REAL power(REAL x, REAL mu) {
+    return mu == (REAL)0 ? (REAL)1 : mu == (REAL)1 ? x : (REAL)pow(x, mu);
+}
+
 DEVICE REAL stdp_potentiate(REAL w, REAL k_plus, REAL a_plus, REAL w_max, REAL mu_plus) {
-    const REAL norm = w / w_max + a_plus * pow((REAL)1 - w / w_max, mu_plus) * k_plus;
+    const REAL norm = w / w_max + a_plus * power((REAL)1 - w / w_max, mu_plus) * k_plus;
     return norm < (REAL)1 ? norm * w_max : w_max;
 }
 
 DEVICE REAL stdp_depress(REAL w, REAL k_minus, REAL a_minus, REAL w_min, REAL w_max, REAL mu_minus) {
-    const REAL norm = w / w_max - a_minus * pow((w - w_min) / w_max, mu_minus) * k_minus;
+    const REAL norm = w / w_max - a_minus * power((w - w_min) / w_max, mu_minus) * k_minus;
     const REAL depressed = norm * w_max;
     return depressed > w_min ? depressed : w_min;
 }
@@ -46,6 +52,16 @@ DEVICE REAL vogels_potentiate(REAL w, REAL k, REAL eta, REAL w_max) {
 DEVICE REAL vogels_depress(REAL w, REAL k_minus, REAL eta, REAL alpha_eta, REAL w_min, REAL w_max) {
     const REAL depressed = vogels_potentiate(w, k_minus, eta, w_max) - alpha_eta;
     return depressed > w_min ? depressed : w_min;
+}
+
+// The most spikes in the history slots of steps `step - delay_values[dk]` (what a walk over them needs to cover).
+DEVICE int busiest_slot(long long step, int H, const int* history_counts, int n_delays, const int* delay_values) {
+    int most = 0;
+    for (int dk = 0; dk < n_delays; ++dk) {
+        const long long from = step - delay_values[dk];
+        if (from >= 0 && history_counts[from % H] > most) most = history_counts[from % H];
+    }
+    return most;
 }
 
 // Copies this step's spike list of a population into slot (step % H) of its history (ids, count).
@@ -94,7 +110,8 @@ KERNEL void stdp_facilitate(
     int rule)
 {
     const long long step = clock[0];
-    GRID_STRIDE(t, (long long)history_capacity * lanes) {
+    const int most = busiest_slot(step, H, history_counts, n_delays, delay_values);
+    GRID_STRIDE(t, (long long)most * lanes) {
         const int k = (int)(t / lanes), lane = (int)(t % lanes);
         for (int dk = 0; dk < n_delays; ++dk) {
             const long long from = step - delay_values[dk];
@@ -182,7 +199,8 @@ KERNEL void stdp_depress_axonal(
     const REAL* a_minus, const REAL* w_min, const REAL* w_max, REAL mu_minus, int per_synapse, int rule)
 {
     const long long arrival = clock[0] + 1;
-    GRID_STRIDE(t, (long long)history_capacity * lanes) {
+    const int most = busiest_slot(arrival, H, history_counts, n_delays, delay_values);
+    GRID_STRIDE(t, (long long)most * lanes) {
         const int k = (int)(t / lanes), lane = (int)(t % lanes);
         for (int dk = 0; dk < n_delays; ++dk) {
             const long long from = arrival - delay_values[dk];
