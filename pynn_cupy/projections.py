@@ -121,7 +121,10 @@ class Projection(common.Projection):
             for name in names:
                 value = parameters.get(name, None)
                 if value is None:
-                    value = float(defaults[name].evaluate(simplify=True))
+                    default = defaults[name]
+                    if default.shape is None:   # a default is one value (STDP's extra parameters come unshaped)
+                        default.shape = (1,)
+                    value = float(np.asarray(default.evaluate(simplify=True)).ravel()[0])
                 values[name].append(np.broadcast_to(np.asarray(value, dtype=float), chunk_pre.shape))
         self._chunks = []
         n = sum(part.size for part in pre)
@@ -258,8 +261,9 @@ class Projection(common.Projection):
         self._synapse_recorder.record(variables, sampling_interval, connections)
 
     def get_data(self, clear=False):
-        """The recorded synaptic variables: a Neo Segment with one AnalogSignal per variable, one channel per
-        recorded connection (array annotations presynaptic_index, postsynaptic_index). A pyNN.cupy extension."""
+        """The recorded synaptic variables: a Neo Block, one segment per trial, with one AnalogSignal per variable,
+        one channel per recorded connection (array annotations presynaptic_index, postsynaptic_index). A pyNN.cupy
+        extension."""
         if getattr(self, "_synapse_recorder", None) is None:
             raise errors.NothingToWriteError("%s: nothing recorded (call record() first)" % self.label)
         return self._synapse_recorder.get_data(clear)

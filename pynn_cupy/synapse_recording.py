@@ -1,8 +1,8 @@
 """Recording synaptic variables during a run (a pyNN.cupy extension; PyNN issues #104 and #441):
 ``projection.record("weight", sampling_interval=1.0)`` samples the device's values of all (or chosen) connections
 into device buffers, copied back in bulk per chunk of steps like the neurons' recordings;
-``projection.get_data()`` returns a Neo segment with one AnalogSignal per variable (one channel per connection,
-annotated with its presynaptic and postsynaptic indices)."""
+``projection.get_data()`` returns a Neo Block, one segment per trial (reset() starts a new one), each with one
+AnalogSignal per variable (one channel per connection, annotated with its presynaptic and postsynaptic indices)."""
 from __future__ import annotations
 
 import neo
@@ -22,6 +22,7 @@ class SynapseRecorder:
         self.connections = np.arange(len(projection))
         self.interval = 1
         self._device = {}
+        self._segments = []   # the data of earlier trials (reset)
         self._clear_simulator()
 
     def record(self, variables, sampling_interval=None, connections=None) -> None:
@@ -29,7 +30,14 @@ class SynapseRecorder:
         variables = [variables] if isinstance(variables, str) else list(variables)
         for variable in variables:
             if variable not in storage.recordable:
-                raise errors.RecordingError(variable, type(self.projection.synapse_type).__name__)
+                raise errors.InvalidParameterValueError(
+                    "%s.record(%r): %s records %s" % (self.projection.label, variable,
+                                                      type(self.projection.synapse_type).__name__,
+                                                      ", ".join(sorted(storage.recordable))))
+        if self._samples and (connections is not None or sampling_interval is not None):
+            raise errors.InvalidParameterValueError(
+                "%s.record(): the recorded connections and the sampling interval are fixed once data are recorded "
+                "in a trial (they can change after reset())" % self.projection.label)
         if connections is not None:
             connections = np.unique(np.asarray(connections, dtype=np.int64))
             if connections.size and (connections[0] < 0 or connections[-1] >= len(self.projection)):
@@ -116,8 +124,23 @@ class SynapseRecorder:
         self._first_sample = None
         self._next_sample = None
 
+    def store_to_cache(self, annotations=None) -> None:
+        """reset(): this trial's data become a segment of their own."""
+        segment = self._segment()
+        segment.annotations.update(annotations or {})
+        self._segments.append(segment)
+        self._clear_simulator()
+
     # -- data ---------------------------------------------------------------------------------------
-    def get_data(self, clear: bool = False) -> neo.Segment:
+    def get_data(self, clear: bool = False) -> neo.Block:
+        block = neo.Block(name="synaptic variables of %s" % self.projection.label)
+        block.segments.extend(self._segments + [self._segment()])
+        if clear:
+            self._segments = []
+            self._clear_simulator()
+        return block
+
+    def _segment(self) -> neo.Segment:
         state, projection = simulator.state, self.projection
         segment = neo.Segment(name="synaptic variables of %s" % projection.label)
         pre, post = projection._pre[self.connections], projection._post[self.connections]
@@ -130,6 +153,4 @@ class SynapseRecorder:
                                       sampling_period=state.time_of(self.interval) * pq.ms,
                                       array_annotations={"presynaptic_index": pre, "postsynaptic_index": post})
             segment.analogsignals.append(signal)
-        if clear:
-            self._clear_simulator()
         return segment

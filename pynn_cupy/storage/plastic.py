@@ -40,6 +40,8 @@ class PlasticCSR(StaticCSR):
     """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 16
     (or 32 in float64) where the weight-dependence parameters differ between connections."""
 
+    carried = ("pre_trace", "post_trace", "history_ids", "history_counts")
+
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + tuple(projection.synapse_type.get_parameter_names())
         super().__init__(projection)

@@ -57,6 +57,7 @@ class StaticCSR:
     """A projection's connections on the device, CSR blocks per (pre group, post group). Bytes per synapse: 4
     (target) + 4 or 8 (weight) + 2 (delay)."""
     uploaded = ("weight", "delay")   # connection attributes held on the device
+    carried: tuple = ()   # device state kept when the blocks are made anew (a target batch grew)
     recordable = {"weight": "weight"}   # Projection.record() variable -> block array
 
     def __init__(self, projection):
@@ -68,6 +69,7 @@ class StaticCSR:
         """Make the blocks; again when a target batch has grown (the targets index its input ring)."""
         if self._built and all(block["post"].batch.size == block["post_batch_size"] for block in self.blocks):
             return
+        old_blocks = self.blocks if self._built else []
         if self._built:
             self.download()   # what the device learned is the truth
         projection = self.projection
@@ -98,6 +100,11 @@ class StaticCSR:
             self._build_block(block)
             del block["post_local"]
         self._write(set(self.uploaded))
+        for old, new in zip(old_blocks, self.blocks):   # the same connections: their state carries over
+            if old["pre"] is new["pre"] and old["post"] is new["post"] and np.array_equal(old["order"], new["order"]):
+                for name in self.carried:
+                    if old[name].shape == new[name].shape:
+                        simulator.state.write(new[name], old[name])
 
     def _build_block(self, block: dict) -> None:
         state = simulator.state

@@ -40,6 +40,7 @@ class DynamicCSR(StaticCSR):
 
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + self.parameters
+        self.carried = tuple(self.state)
         super().__init__(projection)
         self.initial_values = {}   # state array -> connection-order values given by Projection.initialize()
         self.check(projection._values)
@@ -56,7 +57,16 @@ class DynamicCSR(StaticCSR):
         if variable not in self.initial_names:
             super().initialize(variable, values)
         name = self.initial_names[variable]
-        self.initial_values[name] = np.asarray(values, dtype=float)
+        values = np.asarray(values, dtype=float)
+        if name == "available":   # a whole number of sites in [0, n]
+            bad = ~((values >= 0) & (values <= self.projection._values["n"]) & (values == np.round(values)))
+            rule = "a whole number in [0, n]"
+        else:                     # fractions of resources, utilizations
+            bad, rule = ~((values >= 0) & (values <= 1)), "in [0, 1]"
+        if bad.any():
+            raise errors.InvalidParameterValueError("%s.initialize(%s=...): must be %s, got %s"
+                                                    % (self.projection.label, variable, rule, values[bad][:5]))
+        self.initial_values[name] = values
         if self._built:
             for block in self.blocks:
                 simulator.state.write(block[name], self._initial(block, name))
@@ -142,12 +152,23 @@ class TsodyksMarkramCSR(DynamicCSR):
     recordable = {"weight": "weight", "u": "u", "x": "x", "y": "y"}
     HOST_ONLY = StaticCSR.HOST_ONLY + ("tau_psc_host",)
 
-    def _build_block(self, block: dict) -> None:
-        block["tau_psc_host"] = tau_psc(block["post"], self.projection.receptor_type)[block["post_local"]]
-        if (block["tau_psc_host"] == self.projection._values["tau_rec"][block["order"]]).any():
+    def check(self, values: dict) -> None:
+        super().check(values)
+        from .static import cell_groups
+        groups, which, local = cell_groups(self.projection.post)
+        post = self.projection._post
+        taus = np.empty(post.size)
+        for k, group in enumerate(groups):
+            mine = which[post] == k
+            taus[mine] = tau_psc(group, self.projection.receptor_type)[local[post[mine]]]
+        same = taus == values["tau_rec"]
+        if same.any():
             raise errors.InvalidParameterValueError(
                 "%s: tau_rec must differ from the postsynaptic current's time constant (NEST's tau_psc), both %g ms"
-                % (self.projection.label, block["tau_psc_host"][0]))
+                % (self.projection.label, taus[same][0]))
+
+    def _build_block(self, block: dict) -> None:
+        block["tau_psc_host"] = tau_psc(block["post"], self.projection.receptor_type)[block["post_local"]]
         super()._build_block(block)
 
     def _extra_parameters(self, block):

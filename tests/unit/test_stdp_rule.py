@@ -207,3 +207,17 @@ def test_axonal_delays_against_the_rule():
                                 TAU_PLUS, TAU_MINUS, 0.05, 0.06, 0.02)
         assert w == pytest.approx(expected, rel=1e-12, abs=1e-15), (i, j)
     sim.end()
+
+
+def test_plastic_projection_from_file(tmp_path):
+    """FromFileConnector (PyNN's per-cell path) with an STDPMechanism: the STDP defaults come without a shape."""
+    path = tmp_path / "connections.txt"
+    np.savetxt(path, [[0, 0, 0.2, 1.0], [1, 2, 0.4, 1.5]], header="columns = ['i', 'j', 'weight', 'delay']")
+    sim.setup(timestep=0.1)
+    pre, post = sim.Population(4, sim.SpikeSourcePoisson()), sim.Population(3, sim.IF_curr_exp())
+    for rule in (sim.SpikePairRule(), sim.Vogels2011Rule()):
+        projection = sim.Projection(pre, post, sim.FromFileConnector(str(path)), sim.STDPMechanism(
+            timing_dependence=rule, weight_dependence=sim.AdditiveWeightDependence(w_max=1.0)))
+        assert projection.get(["weight", "delay"], format="list") == [(0, 0, 0.2, 1.0), (1, 2, 0.4, 1.5)]
+    sim.run(5.0)
+    sim.end()

@@ -79,3 +79,47 @@ def test_bad_synaptic_parameters_and_state():
         tm.set(U=2.0)
     assert tm.get("U", format="list")[0][2] == 0.5
     sim.end()
+
+
+def test_state_survives_a_population_joining_between_runs():
+    """A new population of the postsynaptic model makes the projections' blocks anew (the input ring grew): the
+    synapses' state carries over, so the run goes on as without the newcomer."""
+    def run(join: bool):
+        sim.setup(timestep=0.1, precision="float64")
+        pre = sim.Population(1, sim.SpikeSourceArray(spike_times=np.arange(5.0, 200.0, 10.0)))
+        post = sim.Population(1, sim.IF_curr_exp(i_offset=1.0))
+        tm = sim.Projection(pre, post, sim.OneToOneConnector(), sim.TsodyksMarkramSynapse(
+            weight=1.0, U=0.5, tau_rec=200.0))
+        stdp = sim.Projection(pre, post, sim.OneToOneConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(w_max=2.0),
+            weight=1.0, delay=1.0))
+        tm.record("x")
+        sim.run(52.0)
+        if join:
+            sim.Population(3, sim.IF_curr_exp())
+        sim.run(100.0)
+        out = (np.asarray(tm.get_data().segments[-1].analogsignals[0]), stdp.get("weight", format="list")[0][2])
+        sim.end()
+        return out
+
+    (x_join, w_join), (x_alone, w_alone) = run(True), run(False)
+    np.testing.assert_array_equal(x_join, x_alone)
+    assert w_join == w_alone
+
+
+def test_bad_initial_values_and_tau_rec_equal_to_the_synaptic_time_constant():
+    sim.setup(timestep=0.1)
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    post = sim.Population(1, sim.IF_curr_exp(tau_syn_E=5.0))
+    quantal = sim.Projection(pre, post, sim.OneToOneConnector(), sim.MultiQuantalSynapse(n=3))
+    for values in (dict(a=10), dict(a=1.5), dict(a=-1), dict(u=5.0)):
+        with pytest.raises(errors.InvalidParameterValueError):
+            quantal.initialize(**values)
+    with pytest.raises(errors.InvalidParameterValueError, match="tau_rec must differ"):
+        sim.Projection(pre, post, sim.OneToOneConnector(), sim.TsodyksMarkramSynapse(tau_rec=5.0))
+    tm = sim.Projection(pre, post, sim.OneToOneConnector(), sim.TsodyksMarkramSynapse(tau_rec=100.0))
+    with pytest.raises(errors.InvalidParameterValueError, match="tau_rec must differ"):
+        tm.set(tau_rec=5.0)
+    sim.run(10.0)
+    assert tm.get("tau_rec", format="list")[0][2] == 100.0
+    sim.end()

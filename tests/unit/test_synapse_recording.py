@@ -22,7 +22,7 @@ def _stdp_network(split: bool, connections=None):
         sim.run(37.0)
     else:
         sim.run(60.0)
-    signal = projection.get_data().analogsignals[0]
+    signal = projection.get_data().segments[-1].analogsignals[0]
     final = np.array([w for _, _, w in projection.get("weight", format="list")])
     sim.end()
     return signal, final
@@ -52,7 +52,7 @@ def test_tsodyks_markram_state():
         weight=0.1, delay=1.0, U=0.2, tau_rec=100.0, tau_facil=50.0))
     projection.record(["u", "x"])
     sim.run(40.0)
-    u = np.asarray(projection.get_data().filter(name="u")[0])[:, 0]
+    u = np.asarray(projection.get_data().segments[-1].filter(name="u")[0])[:, 0]
     expected, value = [], 0.0
     for h in (10.0, 10.0, 10.0):
         value = value * np.exp(-h / 50.0)
@@ -70,11 +70,18 @@ def test_recording_errors():
     projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
     with pytest.raises(errors.NothingToWriteError):
         projection.get_data()
-    with pytest.raises(errors.RecordingError):
+    with pytest.raises(errors.InvalidParameterValueError, match="StaticSynapse records weight"):
         projection.record("u")
     with pytest.raises(errors.InvalidParameterValueError):
         projection.record("weight", connections=[0, 9])
     projection.record("weight", sampling_interval=1.0)
     sim.run(10.0)
-    assert np.asarray(projection.get_data().analogsignals[0]).shape == (11, 4)
+    assert np.asarray(projection.get_data().segments[-1].analogsignals[0]).shape == (11, 4)
+    with pytest.raises(errors.InvalidParameterValueError, match="fixed once data are recorded"):
+        projection.record("weight", connections=[0])
+    sim.reset()   # a new segment per trial, and then the choice may change
+    projection.record("weight", connections=[0])
+    sim.run(5.0)
+    segments = projection.get_data().segments
+    assert len(segments) == 2 and np.asarray(segments[1].analogsignals[0]).shape == (6, 1)
     sim.end()
