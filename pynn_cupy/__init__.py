@@ -23,7 +23,8 @@ from .standardmodels.composed import (PointNeuron, LIF, AdExp, CurrExpPostSynapt
                                       CondBetaPostSynapticResponse, ExpPSR, AlphaPSR, BetaPSR)
 from .standardmodels.gif import GIF_cond_exp, IF_cond_exp_gsfa_grr, IF_facets_hardware1   # noqa: F401
 from .standardmodels.synapses import (StaticSynapse, TsodyksMarkramSynapse, SimpleStochasticSynapse,  # noqa: F401
-                                      StochasticTsodyksMarkramSynapse, MultiQuantalSynapse, STDPMechanism, SpikePairRule, AdditiveWeightDependence,
+                                      StochasticTsodyksMarkramSynapse, MultiQuantalSynapse, ElectricalSynapse,
+                                      STDPMechanism, SpikePairRule, AdditiveWeightDependence,
                                       MultiplicativeWeightDependence, AdditivePotentiationMultiplicativeDepression,
                                       GutigWeightDependence, Vogels2011Rule)
 from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401

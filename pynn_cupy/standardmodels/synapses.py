@@ -59,6 +59,16 @@ class MultiQuantalSynapse(synapses.MultiQuantalSynapse):
         return state.min_delay
 
 
+class ElectricalSynapse(synapses.ElectricalSynapse):
+    __doc__ = synapses.ElectricalSynapse.__doc__
+
+    def __init__(self, **parameters):
+        raise errors.NoModelAvailableError(
+            "pyNN.cupy does not support ElectricalSynapse (gap junctions): they couple membrane potentials "
+            "continuously within a time step, which its event-driven propagation through delayed input rings does "
+            "not model")
+
+
 class STDPMechanism(synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = _identity("weight", "delay", "dendritic_delay_fraction")

@@ -221,3 +221,26 @@ def test_plastic_projection_from_file(tmp_path):
         assert projection.get(["weight", "delay"], format="list") == [(0, 0, 0.2, 1.0), (1, 2, 0.4, 1.5)]
     sim.run(5.0)
     sim.end()
+
+
+def test_stdp_onto_a_point_neuron_receptor():
+    """A plastic projection onto a named receptor of a composed cell: the rule as onto IF_curr_exp."""
+    sim.setup(timestep=0.1, precision="float64")
+    cell = sim.PointNeuron(sim.LIF(tau_refrac=5.0), AMPA=sim.CurrExpPostSynapticResponse(tau_syn=0.5),
+                           NMDA=sim.CurrExpPostSynapticResponse(tau_syn=20.0))
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[T_PRE, 60.0]))
+    post = sim.Population(1, cell)
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[14.0]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1),
+                   receptor_type="AMPA")
+    projection = sim.Projection(pre, post, sim.OneToOneConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS, A_plus=0.01, A_minus=0.012),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0), weight=0.5, delay=DELAY),
+        receptor_type="NMDA")
+    post.record("spikes")
+    sim.run(100.0)
+    t_post = float(post.get_data().segments[0].spiketrains[0][0])
+    expected = 0.5 + 0.01 * np.exp(-(t_post + DELAY - T_PRE) / TAU_PLUS) \
+        - 0.012 * np.exp(-(60.0 - DELAY - t_post) / TAU_MINUS)
+    assert projection.get("weight", format="list")[0][2] == pytest.approx(expected, rel=1e-12)
+    sim.end()

@@ -123,3 +123,10 @@ def test_bad_initial_values_and_tau_rec_equal_to_the_synaptic_time_constant():
     sim.run(10.0)
     assert tm.get("tau_rec", format="list")[0][2] == 100.0
     sim.end()
+
+
+def test_electrical_synapses_are_refused_clearly():
+    sim.setup(timestep=0.1)
+    with pytest.raises(errors.NoModelAvailableError, match="gap junctions"):
+        sim.ElectricalSynapse(weight=0.1)
+    sim.end()
