@@ -76,3 +76,8 @@ DEVICE void emit_member_spike(const Member& m, const SpikeList& out) {
     emit_spike(m.local, out.ids + entry[LAYOUT_SPIKE_BASE], out.counts + m.pop, entry[LAYOUT_SPIKE_CAPACITY],
                out.dropped + m.pop);
 }
+
+// The key of the r-th of several spikes of one source in a step: a distinct Philox key for each r (r = 0: seed).
+DEVICE unsigned long long occurrence_seed(unsigned long long seed, int r) {
+    return seed + (unsigned long long)r * 0x9E3779B97F4A7C15ull;
+}

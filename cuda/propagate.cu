@@ -20,3 +20,24 @@ KERNEL void propagate_static(
         }
     }
 }
+
+// A presynaptic source can emit several spikes in one step (several entries with its id in the spike list).
+// Synapses with per-synapse state (plastic, short-term, stochastic) take them one after another in one thread:
+// spike_multiplicity counts each id's entries (multiplicity[id]) and gives each entry its rank among them; the
+// walk of the entry of rank 0 applies all of them, in order; multiplicity_clear resets the counts.
+KERNEL void spike_multiplicity(const int* spike_ids, const int* spike_count, int spike_capacity, int* multiplicity,
+                               int* rank)
+{
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(k, count) {
+        rank[k] = atomicAdd(&multiplicity[spike_ids[k]], 1);
+    }
+}
+
+KERNEL void multiplicity_clear(const int* spike_ids, const int* spike_count, int spike_capacity, int* multiplicity)
+{
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(k, count) {
+        multiplicity[spike_ids[k]] = 0;
+    }
+}

@@ -137,22 +137,26 @@ KERNEL void stdp_depress_propagate(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     const long long* row_ptr, const int* target, REAL* weight, const unsigned short* delay_steps, int slot_size,
     REAL* ring, int H, int n_post, int target_base, const REAL* post_trace, const REAL* a_minus, const REAL* w_min,
-    const REAL* w_max, REAL mu_minus, int per_synapse, const REAL* a_plus, int rule)
+    const REAL* w_max, REAL mu_minus, int per_synapse, const REAL* a_plus, int rule, const int* rank,
+    const int* multiplicity)
 {
     const long long step = clock[0];
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
     GRID_STRIDE(t, (long long)count * lanes) {
-        const int pre = spike_ids[t / lanes];
+        if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
+        const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
             const int d = delay_steps[j];
             const long long p = j * per_synapse;
             const long long slot = ((step - d) % H + H) % H;   // before step 0 the ring holds zeros
             const REAL k_minus = post_trace[slot * n_post + (target[j] - target_base)];
-            const REAL w = rule == RULE_VOGELS
-                ? vogels_depress(weight[j], k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
-                : stdp_depress(weight[j], k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+            REAL w = weight[j];
+            for (int r = 0; r < spikes; ++r) {
+                w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
+                                        : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+                atomicAdd(&ring[((step + d) % L) * slot_size + target[j]], w);
+            }
             weight[j] = w;
-            atomicAdd(&ring[((step + d) % L) * slot_size + target[j]], w);
         }
     }
 }

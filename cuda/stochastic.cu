@@ -11,16 +11,22 @@
 KERNEL void bernoulli_propagate(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
-    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, const REAL* p, int per_synapse)
+    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, const REAL* p, int per_synapse,
+    const int* rank, const int* multiplicity)
 {
     const long long step = clock[0];
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
     GRID_STRIDE(t, (long long)count * lanes) {
-        const int pre = spike_ids[t / lanes];
+        if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
+        const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
-            const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)j);
-            if (philox_uniform(bits.v[0], bits.v[1]) >= (double)p[j * per_synapse]) continue;
-            atomicAdd(&ring[((step + delay_steps[j]) % L) * slot_size + target[j]], weight[j]);
+            int transmitted = 0;
+            for (int r = 0; r < spikes; ++r) {   // a draw per spike
+                const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock, (unsigned int)j);
+                transmitted += philox_uniform(bits.v[0], bits.v[1]) < (double)p[j * per_synapse];
+            }
+            if (transmitted)
+                atomicAdd(&ring[((step + delay_steps[j]) % L) * slot_size + target[j]], (REAL)transmitted * weight[j]);
         }
     }
 }
@@ -34,13 +40,15 @@ KERNEL void stochastic_tsodyks_markram_propagate(
     int lanes, const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
     int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, REAL* u, unsigned char* recovered,
     long long* survival_stamp, long long* last_stamp, const REAL* U, const REAL* tau_rec, const REAL* tau_facil,
-    int per_synapse)
+    int per_synapse, const int* rank, const int* multiplicity)
 {
     const long long step = clock[0], stamp = step + 1;
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
     GRID_STRIDE(t, (long long)count * lanes) {
-        const int pre = spike_ids[t / lanes];
-        for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
+        if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
+        const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
+        for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes)
+        for (int r = 0; r < spikes; ++r) {   // one after another, each with its own draws
             const long long k = j * per_synapse;
             double uj = u[j];
             if (tau_facil[k] > 1.0e-10) {
@@ -51,7 +59,7 @@ KERNEL void stochastic_tsodyks_markram_propagate(
             }
             u[j] = (REAL)uj;
             last_stamp[j] = stamp;
-            const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)j);
+            const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock, (unsigned int)j);
             if (!recovered[j]) {
                 const double survival = exp(-(double)(stamp - survival_stamp[j]) * (double)dt / (double)tau_rec[k]);
                 if (philox_uniform(bits.v[0], bits.v[1]) > survival) recovered[j] = 1;
@@ -89,15 +97,18 @@ KERNEL void quantal_propagate(
     const long long* clock, int L, REAL dt, const int* spike_ids, const int* spike_count, int spike_capacity,
     int lanes, const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
     int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, int* available, REAL* u,
-    long long* last_stamp, const REAL* U, const int* n, const REAL* tau_rec, const REAL* tau_facil, int per_synapse)
+    long long* last_stamp, const REAL* U, const int* n, const REAL* tau_rec, const REAL* tau_facil, int per_synapse,
+    const int* rank, const int* multiplicity)
 {
     const long long step = clock[0], stamp = step + 1;
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
     GRID_STRIDE(t, (long long)count * lanes) {
-        const int pre = spike_ids[t / lanes];
-        for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
+        if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
+        const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
+        for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes)
+        for (int r = 0; r < spikes; ++r) {   // one after another, each with its own draws
             const long long k = j * per_synapse;
-            const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)j);
+            const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock, (unsigned int)j);
             int a = available[j];
             double uj = u[j];
             if (last_stamp[j] >= 0) {

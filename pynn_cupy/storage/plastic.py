@@ -152,14 +152,16 @@ class PlasticCSR(StaticCSR):
             if self.axonal:
                 launches += self._axonal_launches(block, pre, post, history, parameters, decay_plus, decay_minus)
                 continue
+            multiplicity, before, after = self._multiplicity(block, pre)
             launches += [
+                before,
                 state.launch("spike_history_store", post["spike_ids"].size, dict(post, **history)),
                 state.launch("stdp_facilitate", block["history_capacity"] * lanes, dict(
                     history, **parameters, lanes=lanes, n_delays=np.int32(block["n_delays"]),
                     delay_values=block["delay_values"], col_ptr=block["col_ptr"], perm=block["perm"],
                     col_pre=block["col_pre"], pre_trace=block["pre_trace"], weight=block["weight"])),
                 state.launch("stdp_depress_propagate", pre["spike_ids"].size * lanes, dict(
-                    pre, **parameters, clock=state._clock, L=np.int32(state._ring_slots), lanes=lanes,
+                    pre, **parameters, **multiplicity, clock=state._clock, L=np.int32(state._ring_slots), lanes=lanes,
                     row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
                     delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring, H=H, n_post=n_post,
                     target_base=np.int32(block["target_base"]), post_trace=block["post_trace"])),
@@ -171,6 +173,7 @@ class PlasticCSR(StaticCSR):
                                                          trace=block["post_trace"])),
                 state.launch("trace_spikes", post["spike_ids"].size, dict(
                     post, clock=state._clock, H=H, n=n_post, decay=decay_minus, trace=block["post_trace"])),
+                after,
             ]
         return launches
 

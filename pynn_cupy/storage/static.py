@@ -173,6 +173,18 @@ class StaticCSR:
     def reset(self) -> None:
         """Static synapses keep no state."""
 
+    def _multiplicity(self, block: dict, spikes: dict) -> tuple:
+        """For walks that take a source's several spikes of one step in one thread (cuda/propagate.cu): the
+        arguments rank and multiplicity, and the launches that fill them before the walk and clear them after."""
+        state = simulator.state
+        if "multiplicity" not in block:
+            block["multiplicity"] = state.zeros(block["pre"].size, np.int32)
+            block["rank"] = state.zeros(spikes["spike_ids"].size, np.int32)
+        arguments = {"rank": block["rank"], "multiplicity": block["multiplicity"]}
+        before = state.launch("spike_multiplicity", spikes["spike_ids"].size, dict(spikes, **arguments))
+        after = state.launch("multiplicity_clear", spikes["spike_ids"].size, dict(spikes, **arguments))
+        return arguments, before, after
+
     def launches(self) -> list:
         state = simulator.state
         lanes = state.backend.lanes_per_row

@@ -124,7 +124,9 @@ class DynamicCSR(StaticCSR):
                              ring=ring, per_synapse=np.int32(block["per_synapse"]))
             arguments.update((name, block[name]) for name in tuple(self.state) + tuple(self.parameters))
             arguments.update((name, block[name]) for name in self._extra_parameters(block))
-            launches.append(state.launch(self.kernel, spikes["spike_ids"].size * lanes, arguments))
+            multiplicity, before, after = self._multiplicity(block, spikes)
+            launches += [before, state.launch(self.kernel, spikes["spike_ids"].size * lanes,
+                                              dict(arguments, **multiplicity)), after]
         return launches
 
 

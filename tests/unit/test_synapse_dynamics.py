@@ -130,3 +130,35 @@ def test_electrical_synapses_are_refused_clearly():
     with pytest.raises(errors.NoModelAvailableError, match="gap junctions"):
         sim.ElectricalSynapse(weight=0.1)
     sim.end()
+
+
+def _duplicates(synapse, threads=1, n=2000, copies=4, precision="float64"):
+    """A source that emits `copies` spikes in one step into n cells that only integrate (v counts the input)."""
+    sim.setup(timestep=0.1, precision=precision, threads=threads, rng_seed=5)
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0] * copies))
+    post = sim.Population(n, sim.IF_curr_exp(tau_m=1e9, tau_syn_E=0.5, v_thresh=1e9, cm=1.0, v_rest=0.0,
+                                             v_reset=0.0, tau_refrac=0.0))
+    post.initialize(v=0.0)
+    sim.Projection(pre, post, sim.AllToAllConnector(), synapse)
+    post.record("v")
+    sim.run(20.0)
+    v = np.asarray(post.get_data().segments[0].filter(name="v")[0])[-1]
+    sim.end()
+    return v / (0.5 * 1.0)   # a unit current pulse of tau_syn 0.5 ms moves v by 0.5 mV on 1 nF
+
+
+def test_several_spikes_of_a_source_in_one_step():
+    """Each spike counts: the Bernoulli synapse transmits a binomial number of them (NEST's bernoulli_synapse with
+    a multiplicity), and the state of short-term synapses goes through them one after another, the same on any
+    number of threads (they used to share one draw, and race on the state)."""
+    counts = np.round(_duplicates(sim.SimpleStochasticSynapse(weight=1.0, delay=1.0, p=0.5)))
+    frequencies = np.bincount(counts.astype(int), minlength=5) / counts.size
+    np.testing.assert_allclose(frequencies, [1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16], atol=0.04)
+    tm = lambda: sim.TsodyksMarkramSynapse(weight=1.0, delay=1.0, U=0.5, tau_rec=800.0)  # noqa: E731
+    one, four = _duplicates(tm(), n=50), _duplicates(tm(), threads=4, n=50)
+    np.testing.assert_allclose(four, one, rtol=1e-12)
+    expected, x = 0.0, 1.0   # u = U each time (no facilitation); no recovery within the step
+    for _ in range(4):
+        expected += 0.5 * x
+        x -= 0.5 * x
+    np.testing.assert_allclose(one, expected, rtol=1e-6)
