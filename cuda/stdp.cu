@@ -77,6 +77,23 @@ KERNEL void spike_history_store(
     }
 }
 
+// As spike_history_store, also keeping with each entry how many spikes its source emitted in the step if it is
+// the source's first entry (rank 0), else 0 (history_spikes), so that a later walk takes them all in one thread.
+KERNEL void spike_history_store_counted(
+    const long long* clock, int H, const int* spike_ids, const int* spike_count, int spike_capacity,
+    const int* rank, const int* multiplicity, int* history_ids, int* history_counts, int* history_spikes)
+{
+    const long long slot = clock[0] % H;
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(k, spike_capacity) {
+        if (k < count) {
+            history_ids[slot * spike_capacity + k] = spike_ids[k];
+            history_spikes[slot * spike_capacity + k] = rank[k] == 0 ? multiplicity[spike_ids[k]] : 0;
+        }
+        if (k == 0) history_counts[slot] = count;
+    }
+}
+
 // Trace update, first part: slot (step + 1) % H of a ring of H traces of n neurons = slot step % H times decay.
 KERNEL void trace_decay(const long long* clock, int H, int n, REAL decay, REAL* trace)
 {
@@ -200,7 +217,8 @@ KERNEL void stdp_depress_axonal(
     const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
     int lanes, int n_delays, const int* delay_values, const long long* row_ptr_delay, const int* target,
     REAL* weight, int L, int slot_size, REAL* ring, int target_base, const REAL* post_trace, const REAL* a_plus,
-    const REAL* a_minus, const REAL* w_min, const REAL* w_max, REAL mu_minus, int per_synapse, int rule)
+    const REAL* a_minus, const REAL* w_min, const REAL* w_max, REAL mu_minus, int per_synapse, int rule,
+    const int* history_spikes)
 {
     const long long arrival = clock[0] + 1;
     const int most = busiest_slot(arrival, H, history_counts, n_delays, delay_values);
@@ -211,15 +229,19 @@ KERNEL void stdp_depress_axonal(
             if (from < 0) continue;
             const long long slot = from % H;
             if (k >= history_counts[slot]) continue;
+            const int spikes = history_spikes[slot * history_capacity + k];   // 0: not its source's first entry
+            if (spikes == 0) continue;
             const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
             for (long long j = row_ptr_delay[segment] + lane; j < row_ptr_delay[segment + 1]; j += lanes) {
                 const long long p = j * per_synapse;
                 const REAL k_minus = post_trace[target[j] - target_base];
-                const REAL w = rule == RULE_VOGELS
-                    ? vogels_depress(weight[j], k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
-                    : stdp_depress(weight[j], k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+                REAL w = weight[j];
+                for (int r = 0; r < spikes; ++r) {
+                    w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
+                                            : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+                    atomicAdd(&ring[(arrival % L) * slot_size + target[j]], w);
+                }
                 weight[j] = w;
-                atomicAdd(&ring[(arrival % L) * slot_size + target[j]], w);
             }
         }
     }

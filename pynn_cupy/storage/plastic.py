@@ -40,7 +40,7 @@ class PlasticCSR(StaticCSR):
     """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 16
     (or 32 in float64) where the weight-dependence parameters differ between connections."""
 
-    carried = ("pre_trace", "post_trace", "history_ids", "history_counts")
+    carried = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes")
 
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + tuple(projection.synapse_type.get_parameter_names())
@@ -88,6 +88,8 @@ class PlasticCSR(StaticCSR):
             post_trace=state.zeros((1 if self.axonal else history, n_post), state.real),
             history_ids=state.zeros((history, capacity), np.int32), history_counts=state.zeros(history, np.int32),
             history_capacity=capacity)
+        if self.axonal:   # each history entry with its source's spikes in the step (0 after its first entry)
+            block["history_spikes"] = state.zeros((history, capacity), np.int32)
         super()._build_block(block)
 
     def _device_values(self, block, names) -> dict:
@@ -186,8 +188,12 @@ class PlasticCSR(StaticCSR):
         ring, H = block["post"].batch.device["ring"], np.int32(block["H"])
         n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
         delays = dict(n_delays=np.int32(block["n_delays"]), delay_values=block["delay_values"], lanes=lanes)
+        multiplicity, before, after = self._multiplicity(block, pre)
         return [
-            state.launch("spike_history_store", pre["spike_ids"].size, dict(pre, **history)),
+            before,
+            state.launch("spike_history_store_counted", pre["spike_ids"].size, dict(
+                pre, **history, **multiplicity, history_spikes=block["history_spikes"])),
+            after,
             state.launch("trace_decay", n_pre, dict(clock=state._clock, H=H, n=n_pre, decay=decay_plus,
                                                     trace=block["pre_trace"])),
             state.launch("trace_spikes", pre["spike_ids"].size, dict(
@@ -202,5 +208,6 @@ class PlasticCSR(StaticCSR):
             state.launch("stdp_depress_axonal", block["history_capacity"] * lanes, dict(
                 history, **parameters, **delays, row_ptr_delay=block["row_ptr_delay"], target=block["target"],
                 weight=block["weight"], L=np.int32(state._ring_slots), slot_size=np.int32(ring[0].size), ring=ring,
-                target_base=np.int32(block["target_base"]), post_trace=block["post_trace"])),
+                target_base=np.int32(block["target_base"]), post_trace=block["post_trace"],
+                history_spikes=block["history_spikes"])),
         ]

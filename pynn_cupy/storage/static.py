@@ -103,7 +103,7 @@ class StaticCSR:
         for old, new in zip(old_blocks, self.blocks):   # the same connections: their state carries over
             if old["pre"] is new["pre"] and old["post"] is new["post"] and np.array_equal(old["order"], new["order"]):
                 for name in self.carried:
-                    if old[name].shape == new[name].shape:
+                    if name in old and name in new and old[name].shape == new[name].shape:
                         simulator.state.write(new[name], old[name])
 
     def _build_block(self, block: dict) -> None:

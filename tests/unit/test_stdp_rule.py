@@ -244,3 +244,30 @@ def test_stdp_onto_a_point_neuron_receptor():
         - 0.012 * np.exp(-(60.0 - DELAY - t_post) / TAU_MINUS)
     assert projection.get("weight", format="list")[0][2] == pytest.approx(expected, rel=1e-12)
     sim.end()
+
+
+def test_axonal_delays_with_several_spikes_of_a_source_in_one_step():
+    """Delays axonal, a source emitting two spikes in one step: taken one after another as the rule takes them,
+    the same on one and four threads."""
+    def run(threads):
+        sim.setup(timestep=0.1, precision="float64", threads=threads)
+        pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[[20.0, 20.0, 40.0], [30.0]]))
+        post = sim.Population(40, sim.IF_curr_exp(tau_refrac=2.0, tau_syn_E=0.5))
+        drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[12.0, 25.0, 35.0]))
+        sim.Projection(drive, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+        projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS, A_plus=0.05, A_minus=0.06),
+            weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.02), weight=0.01, delay=2.0,
+            dendritic_delay_fraction=0))
+        post.record("spikes")
+        sim.run(60.0)
+        posts = np.asarray(post.get_data().segments[0].spiketrains[0])
+        weights = np.array([w for _, _, w in sorted(projection.get("weight", format="list"))])
+        sim.end()
+        return posts, weights
+
+    posts, one = run(1)
+    _, four = run(4)
+    np.testing.assert_array_equal(four, one)
+    expected = _axonal_rule(np.array([20.0, 20.0, 40.0]), posts, 0.01, 2.0, TAU_PLUS, TAU_MINUS, 0.05, 0.06, 0.02)
+    assert one[0] == pytest.approx(expected, rel=1e-12)
