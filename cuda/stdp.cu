@@ -123,7 +123,7 @@ KERNEL void trace_spikes(
 KERNEL void stdp_facilitate(
     const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
     int lanes, int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre,
-    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, REAL mu_plus, int per_synapse,
+    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, const REAL* mu_plus, int per_synapse,
     int rule)
 {
     const long long step = clock[0];
@@ -141,7 +141,7 @@ KERNEL void stdp_facilitate(
                 const long long p = (long long)s * per_synapse;
                 const REAL k_plus = pre_trace[col_pre[c]];
                 weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
-                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus);
+                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
             }
         }
     }
@@ -154,7 +154,7 @@ KERNEL void stdp_depress_propagate(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     const long long* row_ptr, const int* target, REAL* weight, const unsigned short* delay_steps, int slot_size,
     REAL* ring, int H, int n_post, int target_base, const REAL* post_trace, const REAL* a_minus, const REAL* w_min,
-    const REAL* w_max, REAL mu_minus, int per_synapse, const REAL* a_plus, int rule, const int* rank,
+    const REAL* w_max, const REAL* mu_minus, int per_synapse, const REAL* a_plus, int rule, const int* rank,
     const int* multiplicity)
 {
     const long long step = clock[0];
@@ -170,7 +170,7 @@ KERNEL void stdp_depress_propagate(
             REAL w = weight[j];
             for (int r = 0; r < spikes; ++r) {
                 w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
-                                        : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+                                        : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus[p]);
                 atomicAdd(&ring[((step + d) % L) * slot_size + target[j]], w);
             }
             weight[j] = w;
@@ -188,7 +188,7 @@ KERNEL void stdp_depress_propagate(
 KERNEL void stdp_facilitate_axonal(
     const long long* clock, int H, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre, int n_pre,
-    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, REAL mu_plus, int per_synapse,
+    const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, const REAL* mu_plus, int per_synapse,
     int rule)
 {
     const long long step = clock[0];
@@ -203,7 +203,7 @@ KERNEL void stdp_facilitate_axonal(
                 const long long p = (long long)s * per_synapse;
                 const REAL k_plus = pre_trace[slot * n_pre + col_pre[c]];
                 weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
-                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus);
+                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
             }
         }
     }
@@ -217,7 +217,7 @@ KERNEL void stdp_depress_axonal(
     const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
     int lanes, int n_delays, const int* delay_values, const long long* row_ptr_delay, const int* target,
     REAL* weight, int L, int slot_size, REAL* ring, int target_base, const REAL* post_trace, const REAL* a_plus,
-    const REAL* a_minus, const REAL* w_min, const REAL* w_max, REAL mu_minus, int per_synapse, int rule,
+    const REAL* a_minus, const REAL* w_min, const REAL* w_max, const REAL* mu_minus, int per_synapse, int rule,
     const int* history_spikes)
 {
     const long long arrival = clock[0] + 1;
@@ -238,7 +238,7 @@ KERNEL void stdp_depress_axonal(
                 REAL w = weight[j];
                 for (int r = 0; r < spikes; ++r) {
                     w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
-                                            : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus);
+                                            : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus[p]);
                     atomicAdd(&ring[(arrival % L) * slot_size + target[j]], w);
                 }
                 weight[j] = w;

@@ -21,24 +21,23 @@ def rule_arrays(values: dict) -> dict:
     connection attributes of either timing dependence."""
     if "eta" in values:   # Vogels2011Rule: alpha = 2 rho tau (rho in Hz, tau in ms), as Vogels et al. 2011
         alpha = 2.0 * values["rho"] * values["tau"] / 1000.0
+        zero = np.broadcast_to(0.0, values["eta"].shape)
         return {"a_plus": values["eta"], "a_minus": alpha * values["eta"], "w_min": values["w_min"],
-                "w_max": values["w_max"]}
-    return {"a_plus": values["A_plus"], "a_minus": values["A_minus"], "w_min": values["w_min"],
-            "w_max": values["w_max"]}
+                "w_max": values["w_max"], "mu_plus": zero, "mu_minus": zero}
+    return {name.lower() if name.startswith("A_") else name: values[name]
+            for name in ("A_plus", "A_minus", "w_min", "w_max", "mu_plus", "mu_minus")}
 
 
 def rule_constants(values: dict) -> dict:
-    """One value per projection: the rule, the traces' time constants and the weight-dependence exponents."""
+    """One value per projection: the rule and the traces' time constants."""
     if "eta" in values:
-        tau = values["tau"][0]
-        return {"rule": RULE_VOGELS, "tau_plus": tau, "tau_minus": tau, "mu_plus": 0.0, "mu_minus": 0.0}
-    return {"rule": RULE_SPIKE_PAIR, **{name: values[name][0]
-                                        for name in ("tau_plus", "tau_minus", "mu_plus", "mu_minus")}}
+        return {"rule": RULE_VOGELS, "tau_plus": values["tau"][0], "tau_minus": values["tau"][0]}
+    return {"rule": RULE_SPIKE_PAIR, "tau_plus": values["tau_plus"][0], "tau_minus": values["tau_minus"][0]}
 
 
 class PlasticCSR(StaticCSR):
-    """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 16
-    (or 32 in float64) where the weight-dependence parameters differ between connections."""
+    """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 24
+    (or 48 in float64) where the weight-dependence parameters differ between connections."""
 
     carried = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes")
 
@@ -107,7 +106,7 @@ class PlasticCSR(StaticCSR):
         """As StaticCSR's; new delays change the post-major segments and the trace rings: the blocks are made anew
         at the next run (weights as learned, traces cleared)."""
         names = set(names)
-        if names & {"tau_plus", "tau_minus", "mu_plus", "mu_minus", "tau"}:
+        if names & {"tau_plus", "tau_minus", "tau"}:
             simulator.state.invalidate()   # kernel scalars of the step plan (trace decays, exponents)
         if "delay" in names and self._built:
             self.download()
@@ -148,9 +147,8 @@ class PlasticCSR(StaticCSR):
             history = dict(clock=state._clock, H=H, history_ids=block["history_ids"],
                            history_counts=block["history_counts"], history_capacity=np.int32(block["history_capacity"]))
             parameters = dict(a_plus=block["a_plus"], a_minus=block["a_minus"], w_min=block["w_min"],
-                              w_max=block["w_max"], mu_plus=state.real(constants["mu_plus"]),
-                              mu_minus=state.real(constants["mu_minus"]), per_synapse=np.int32(block["per_synapse"]),
-                              rule=np.int32(constants["rule"]))
+                              w_max=block["w_max"], mu_plus=block["mu_plus"], mu_minus=block["mu_minus"],
+                              per_synapse=np.int32(block["per_synapse"]), rule=np.int32(constants["rule"]))
             if self.axonal:
                 launches += self._axonal_launches(block, pre, post, history, parameters, decay_plus, decay_minus)
                 continue

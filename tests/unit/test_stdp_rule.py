@@ -271,3 +271,26 @@ def test_axonal_delays_with_several_spikes_of_a_source_in_one_step():
     np.testing.assert_array_equal(four, one)
     expected = _axonal_rule(np.array([20.0, 20.0, 40.0]), posts, 0.01, 2.0, TAU_PLUS, TAU_MINUS, 0.05, 0.06, 0.02)
     assert one[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_gutig_exponents_per_connection():
+    """mu_plus and mu_minus may differ between connections (NEST's stdp_synapse has them per connection)."""
+    sim.setup(timestep=0.1, precision="float64")
+    pre = sim.Population(2, sim.SpikeSourceArray(spike_times=[T_PRE, 60.0]))
+    post = sim.Population(2, sim.IF_curr_exp(tau_refrac=5.0, tau_syn_E=0.5))
+    drive = sim.Population(2, sim.SpikeSourceArray(spike_times=[14.0]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    projection = sim.Projection(pre, post, sim.OneToOneConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS, A_plus=0.01, A_minus=0.012),
+        weight_dependence=sim.GutigWeightDependence(w_min=0.0, w_max=1.0), weight=0.5, delay=DELAY))
+    mu = {0: (0.4, 0.7), 1: (1.0, 0.2)}
+    projection.set(mu_plus=np.diag([mu[0][0], mu[1][0]]), mu_minus=np.diag([mu[0][1], mu[1][1]]))
+    post.record("spikes")
+    sim.run(100.0)
+    t_post = float(post.get_data().segments[0].spiketrains[0][0])
+    for i, j, w in projection.get("weight", format="list"):
+        mu_plus, mu_minus = mu[int(i)]
+        expected = 0.5 + 0.01 * (1 - 0.5) ** mu_plus * np.exp(-(t_post + DELAY - T_PRE) / TAU_PLUS)
+        expected -= 0.012 * expected ** mu_minus * np.exp(-(60.0 - DELAY - t_post) / TAU_MINUS)
+        assert w == pytest.approx(expected, rel=1e-12)
+    sim.end()
