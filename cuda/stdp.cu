@@ -116,6 +116,14 @@ KERNEL void trace_spikes(
     }
 }
 
+// Where tau_plus differs between the synapses of a projection (synapse_traces = 1), each synapse keeps its own
+// presynaptic trace as NEST's stdp_synapse does: kplus just after the presynaptic neuron's last spike (of step
+// last_pre[i], -1 before any), so that Y(s) = kplus exp(-(s - last) dt / tau_plus).
+DEVICE REAL synapse_trace(const REAL* kplus, long long s, const long long* last_pre, int pre, long long step, REAL dt,
+                          REAL tau_plus) {
+    return kplus[s] * (REAL)exp(-(double)(step - last_pre[pre]) * (double)dt / (double)tau_plus);
+}
+
 // Facilitation: the postsynaptic spikes of step (step - D) reach their synapses of delay D now. For each delay
 // index dk (delay_values[dk] = D) and each such spike j, the synapses of the column segment (j, dk) (col_ptr
 // [j * n_delays + dk] ..; perm: the synapse's place in the row-major arrays; col_pre: its presynaptic neuron)
@@ -124,7 +132,7 @@ KERNEL void stdp_facilitate(
     const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
     int lanes, int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre,
     const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, const REAL* mu_plus, int per_synapse,
-    int rule)
+    int rule, int synapse_traces, const REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt)
 {
     const long long step = clock[0];
     const int most = busiest_slot(step, H, history_counts, n_delays, delay_values);
@@ -139,11 +147,22 @@ KERNEL void stdp_facilitate(
             for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
                 const int s = perm[c];
                 const long long p = (long long)s * per_synapse;
-                const REAL k_plus = pre_trace[col_pre[c]];
+                const REAL k_plus = synapse_traces ? synapse_trace(kplus, s, last_pre, col_pre[c], step, dt, tau_plus[s])
+                                                   : pre_trace[col_pre[c]];
                 weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
                                                 : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
             }
         }
+    }
+}
+
+// After the depression walk: the step of each presynaptic neuron's last spike (for the per-synapse traces).
+KERNEL void last_spike_store(const long long* clock, const int* spike_ids, const int* spike_count, int spike_capacity,
+                             long long* last_pre)
+{
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(k, count) {
+        last_pre[spike_ids[k]] = clock[0];
     }
 }
 
@@ -155,7 +174,7 @@ KERNEL void stdp_depress_propagate(
     const long long* row_ptr, const int* target, REAL* weight, const unsigned short* delay_steps, int slot_size,
     REAL* ring, int H, int n_post, int target_base, const REAL* post_trace, const REAL* a_minus, const REAL* w_min,
     const REAL* w_max, const REAL* mu_minus, int per_synapse, const REAL* a_plus, int rule, const int* rank,
-    const int* multiplicity)
+    const int* multiplicity, int synapse_traces, REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt)
 {
     const long long step = clock[0];
     const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
@@ -174,6 +193,8 @@ KERNEL void stdp_depress_propagate(
                 atomicAdd(&ring[((step + d) % L) * slot_size + target[j]], w);
             }
             weight[j] = w;
+            if (synapse_traces)   // NEST: Kplus = Kplus exp((t_last - t) / tau_plus) + 1, for each spike
+                kplus[j] = synapse_trace(kplus, j, last_pre, pre, step, dt, tau_plus[j]) + (REAL)spikes;
         }
     }
 }

@@ -39,7 +39,7 @@ class PlasticCSR(StaticCSR):
     """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 24
     (or 48 in float64) where the weight-dependence parameters differ between connections."""
 
-    carried = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes")
+    carried = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes", "kplus", "last_pre")
 
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + tuple(projection.synapse_type.get_parameter_names())
@@ -48,6 +48,11 @@ class PlasticCSR(StaticCSR):
 
     def check(self, values: dict) -> None:
         check_stdp(values, self.projection.label)
+        if "tau_plus" in values and self.axonal and not uniform(values["tau_plus"]):
+            from pyNN import errors
+            raise errors.NoModelAvailableError(
+                "pyNN.cupy: %s: tau_plus differs between connections, which needs per-synapse traces of the "
+                "presynaptic arrivals: not implemented with dendritic_delay_fraction=0 yet" % self.projection.label)
 
     @property
     def axonal(self) -> bool:
@@ -100,7 +105,21 @@ class PlasticCSR(StaticCSR):
                 out[name] = np.ascontiguousarray(array[:1] if one else array[block["order"]],
                                                  dtype=simulator.state.real)
             block["per_synapse"] = 0 if one else 1
+            tau = self.projection._values.get("tau_plus")   # per synapse only where it differs (NEST's Kplus)
+            block["synapse_traces"] = int(tau is not None and not uniform(tau))
+            out["tau_plus"] = np.ascontiguousarray(tau[block["order"]] if block["synapse_traces"] else [1.0],
+                                                   dtype=simulator.state.real)
         return out
+
+    def _synapse_traces(self, block: dict) -> dict:
+        """The arguments of the per-synapse presynaptic traces (arrays of one element where they are not used)."""
+        state = simulator.state
+        n_synapses, n_pre = (block["order"].size, block["pre"].size) if block["synapse_traces"] else (1, 1)
+        if "kplus" not in block or block["kplus"].size != n_synapses:
+            block["kplus"] = state.zeros(n_synapses, state.real)
+            block["last_pre"] = state.device_array(np.full(n_pre, -1), np.int64)
+        return dict(synapse_traces=np.int32(block["synapse_traces"]), kplus=block["kplus"],
+                    last_pre=block["last_pre"], tau_plus=block["tau_plus"], dt=state.real(state.dt))
 
     def upload(self, names) -> None:
         """As StaticCSR's; new delays change the post-major segments and the trace rings: the blocks are made anew
@@ -130,8 +149,11 @@ class PlasticCSR(StaticCSR):
         """Traces and spike histories back to zero; the weights stay as learned (as NEST)."""
         state = simulator.state
         for block in self.blocks:
-            for name in ("pre_trace", "post_trace", "history_counts"):
-                state.write(block[name], 0)
+            for name in ("pre_trace", "post_trace", "history_counts", "kplus"):
+                if name in block:
+                    state.write(block[name], 0)
+            if "last_pre" in block:
+                state.write(block["last_pre"], -1)
 
     def launches(self) -> list:
         state = simulator.state
@@ -153,18 +175,21 @@ class PlasticCSR(StaticCSR):
                 launches += self._axonal_launches(block, pre, post, history, parameters, decay_plus, decay_minus)
                 continue
             multiplicity, before, after = self._multiplicity(block, pre)
+            traces = self._synapse_traces(block)
             launches += [
                 before,
                 state.launch("spike_history_store", post["spike_ids"].size, dict(post, **history)),
                 state.launch("stdp_facilitate", block["history_capacity"] * lanes, dict(
-                    history, **parameters, lanes=lanes, n_delays=np.int32(block["n_delays"]),
+                    history, **parameters, **traces, lanes=lanes, n_delays=np.int32(block["n_delays"]),
                     delay_values=block["delay_values"], col_ptr=block["col_ptr"], perm=block["perm"],
                     col_pre=block["col_pre"], pre_trace=block["pre_trace"], weight=block["weight"])),
                 state.launch("stdp_depress_propagate", pre["spike_ids"].size * lanes, dict(
-                    pre, **parameters, **multiplicity, clock=state._clock, L=np.int32(state._ring_slots), lanes=lanes,
-                    row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
+                    pre, **parameters, **multiplicity, **traces, clock=state._clock, L=np.int32(state._ring_slots),
+                    lanes=lanes, row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
                     delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring, H=H, n_post=n_post,
                     target_base=np.int32(block["target_base"]), post_trace=block["post_trace"])),
+                *([state.launch("last_spike_store", pre["spike_ids"].size, dict(
+                    pre, clock=state._clock, last_pre=traces["last_pre"]))] if block["synapse_traces"] else []),
                 state.launch("trace_decay", n_pre, dict(clock=state._clock, H=np.int32(1), n=n_pre,
                                                         decay=decay_plus, trace=block["pre_trace"])),
                 state.launch("trace_spikes", pre["spike_ids"].size, dict(

@@ -151,8 +151,14 @@ def test_unsupported_configurations_are_refused():
     pre, post = sim.Population(2, sim.SpikeSourcePoisson()), sim.Population(2, sim.IF_curr_exp())
     projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
         timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.5))
+    with pytest.raises(errors.NoModelAvailableError, match="tau_minus differs between connections"):
+        projection.set(tau_minus=np.array([[10.0, 20.0], [10.0, 20.0]]))   # per postsynaptic cell, as NEST
+    axonal = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.5,
+        dendritic_delay_fraction=0))
     with pytest.raises(errors.NoModelAvailableError, match="tau_plus differs between connections"):
-        projection.set(tau_plus=np.array([[10.0, 20.0], [10.0, 20.0]]))
+        axonal.set(tau_plus=np.array([[10.0, 20.0], [10.0, 20.0]]))
+    assert axonal.get("tau_plus", format="list")[0][2] == 20.0   # unchanged
     with pytest.raises(errors.ConnectionError):   # a spike source takes no input, plastic or not
         sim.Projection(post, pre, sim.AllToAllConnector(), sim.STDPMechanism(
             timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence()))
@@ -294,3 +300,48 @@ def test_gutig_exponents_per_connection():
         expected -= 0.012 * expected ** mu_minus * np.exp(-(60.0 - DELAY - t_post) / TAU_MINUS)
         assert w == pytest.approx(expected, rel=1e-12)
     sim.end()
+
+
+def test_tau_plus_per_connection():
+    """tau_plus per connection (NEST's stdp_synapse has it per connection): each synapse keeps its own
+    presynaptic trace; irregular trains give every weight of the rule, which the per-neuron traces give where
+    tau_plus is one value."""
+    sim.setup(timestep=0.1, precision="float64")
+    rng = np.random.default_rng(4)
+    trains = [np.unique(np.round(np.cumsum(rng.exponential(25.0, 12)), 1)) for _ in range(3)]
+    trains = [t[(t > 1.0) & (t < 250.0)] for t in trains]
+    pre = sim.Population(3, sim.SpikeSourceArray(spike_times=trains))
+    post = sim.Population(2, sim.IF_curr_exp(tau_refrac=2.0, tau_syn_E=0.5))
+    drive = sim.Population(2, sim.SpikeSourceArray(spike_times=[np.arange(9.0, 250.0, 17.0),
+                                                                np.arange(4.0, 250.0, 29.0)]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=10.0, tau_minus=TAU_MINUS, A_plus=0.05, A_minus=0.06),
+        weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.02), weight=0.01, delay=1.0))
+    tau_plus = np.array([[5.0, 10.0], [20.0, 40.0], [10.0, 7.5]])
+    projection.set(tau_plus=tau_plus)
+    post.record("spikes")
+    sim.run(260.0)
+    posts = [np.asarray(train) for train in post.get_data().segments[0].spiketrains]
+    for i, j, w in projection.get("weight", format="list"):
+        i, j = int(i), int(j)
+        expected = _nest_rule(np.append(trains[i], 1e9), posts[j][posts[j] + 1.0 <= 260.0], 0.01, 1.0,
+                              tau_plus[i, j], TAU_MINUS, 0.05, 0.06, 0.02)
+        assert w == pytest.approx(expected, rel=1e-12), (i, j)
+    sim.end()
+
+
+def _nest_rule(pre, post, w, d, tau_plus, tau_minus, a_plus, a_minus, w_max):
+    """NEST's stdp_synapse, multiplicative, in its own order (potentiation by the postsynaptic spikes since the last
+    presynaptic one at each presynaptic spike, then depression); a last presynaptic spike far away makes it
+    apply the pending potentiation."""
+    k_plus, t_last = 0.0, 0.0
+    for t_pre in pre:
+        for t_post in post[(post > t_last - d + 1e-9) & (post <= t_pre - d + 1e-9)]:
+            w = min(w + a_plus * (w_max - w) * k_plus * np.exp((t_last - t_post - d) / tau_plus), w_max)
+        if t_pre < 1e8:
+            k_minus = np.sum(np.exp(-(t_pre - d - post[post < t_pre - d - 1e-9]) / tau_minus))
+            w = max(w - a_minus * w * k_minus, 0.0)
+        k_plus = k_plus * np.exp((t_last - t_pre) / tau_plus) + 1.0
+        t_last = t_pre
+    return w
