@@ -144,13 +144,21 @@ KERNEL void stdp_facilitate(
             const long long slot = from % H;
             if (k >= history_counts[slot]) continue;
             const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
+            if (synapse_traces || per_synapse || rule != RULE_SPIKE_PAIR) {
+                for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
+                    const int s = perm[c];
+                    const long long p = (long long)s * per_synapse;
+                    const REAL k_plus = synapse_traces
+                        ? synapse_trace(kplus, s, last_pre, col_pre[c], step, dt, tau_plus[s]) : pre_trace[col_pre[c]];
+                    weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
+                                                    : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
+                }
+                continue;
+            }
+            const REAL a = a_plus[0], w_top = w_max[0], mu = mu_plus[0];   // the common case: one value of each
             for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
                 const int s = perm[c];
-                const long long p = (long long)s * per_synapse;
-                const REAL k_plus = synapse_traces ? synapse_trace(kplus, s, last_pre, col_pre[c], step, dt, tau_plus[s])
-                                                   : pre_trace[col_pre[c]];
-                weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
-                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
+                weight[s] = stdp_potentiate(weight[s], pre_trace[col_pre[c]], a, w_top, mu);
             }
         }
     }
