@@ -4,6 +4,7 @@ ring, a weight and a delay in steps), propagated by cuda/propagate.cu."""
 from __future__ import annotations
 
 import numpy as np
+from pyNN import common, errors
 
 from .. import simulator
 from ..timegrid import delay_steps
@@ -35,7 +36,6 @@ def compact_map(function, values) -> np.ndarray:
 def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
     """For a Population, PopulationView or Assembly: its groups, and for each of its cells the position of
     the cell's group in that list and the cell's index within the group."""
-    from pyNN import common
     if isinstance(cells, common.Assembly):
         groups, which, local = [], [], []
         for part in cells.populations:
@@ -160,7 +160,6 @@ class StaticCSR:
 
     def initialize(self, variable: str, values: np.ndarray) -> None:
         """Projection.initialize(): set a synaptic state variable per connection."""
-        from pyNN import errors
         raise errors.NonExistentParameterError(variable, type(self.projection.synapse_type).__name__,
                                                sorted(getattr(self, "initial_names", {})))
 
