@@ -41,3 +41,20 @@ KERNEL void multiplicity_clear(const int* spike_ids, const int* spike_count, int
         multiplicity[spike_ids[k]] = 0;
     }
 }
+
+// As propagate_static, with each synapse's target (24 low bits) and delay in steps (8 high bits) in one word.
+KERNEL void propagate_static_packed(
+    const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
+    const long long* row_ptr, const unsigned int* synapse, const REAL* weight, int slot_size, REAL* ring)
+{
+    const long long step = clock[0];
+    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    GRID_STRIDE(t, (long long)count * lanes) {
+        const int pre = spike_ids[t / lanes];
+        for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
+            const unsigned int word = synapse[j];
+            const long long slot = (step + (word >> 24)) % L;
+            atomicAdd(&ring[slot * slot_size + (word & 0xFFFFFFu)], weight[j]);
+        }
+    }
+}

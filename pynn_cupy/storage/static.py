@@ -53,9 +53,14 @@ def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
     return [root._group], np.zeros(cells.size, dtype=np.int64), np.asarray(local, dtype=np.int64)
 
 
+PACKED_DELAY_STEPS = 255       # a static synapse packs its delay (8 bits) and target (24 bits) into one word
+PACKED_TARGETS = 1 << 24
+
+
 class StaticCSR:
-    """A projection's connections on the device, CSR blocks per (pre group, post group). Bytes per synapse: 4
-    (target) + 4 or 8 (weight) + 2 (delay)."""
+    """A projection's connections on the device, CSR blocks per (pre group, post group). Bytes per synapse: 8 in
+    float32 (a word of target and delay, the weight) where delays are at most 255 steps and the target batch's
+    input slot has fewer than 2^24 entries, otherwise 10 (target 4, weight 4, delay 2); 4 more in float64."""
     uploaded = ("weight", "delay")   # connection attributes held on the device
     carried: tuple = ()   # device state kept when the blocks are made anew (a target batch grew)
     recordable = {"weight": "weight"}   # Projection.record() variable -> block array
@@ -100,6 +105,8 @@ class StaticCSR:
             self._build_block(block)
             del block["post_local"]
         self._write(set(self.uploaded))
+        for block in self.blocks:
+            block.pop("target_host", None)
         for old, new in zip(old_blocks, self.blocks):   # the same connections: their state carries over
             if old["pre"] is new["pre"] and old["post"] is new["post"] and np.array_equal(old["order"], new["order"]):
                 for name in self.carried:
@@ -109,11 +116,25 @@ class StaticCSR:
     def _build_block(self, block: dict) -> None:
         state = simulator.state
         block["row_ptr"] = state.device_array(block["row_ptr"], np.int64)
-        block["target"] = state.device_array(block["target"], np.int32)
+        # only StaticCSR's own kernel reads packed words; the other strategies' kernels take target and delay
+        block["packed"] = type(self) is StaticCSR and self._packable(block)
+        if block["packed"]:
+            block["target_host"] = block.pop("target")   # kept while the block is made: the words need it
+        else:
+            block["target"] = state.device_array(block["target"], np.int32)
 
-    def _host_arrays(self, names) -> dict:
-        """{name: connection-order values} of the attributes held on the device, from the projection."""
-        return {name: self.projection._values[name] for name in names}
+    def _packable(self, block: dict) -> bool:
+        steps = delay_steps(self.projection._values["delay"][block["order"]], simulator.state.dt)
+        ring = block["post"].batch.size * len(block["post"].model.receptors)
+        return ring <= PACKED_TARGETS and (steps.size == 0 or steps.max() <= PACKED_DELAY_STEPS)
+
+    def _targets(self, block: dict) -> np.ndarray:
+        """The block's targets (row-major), recomputed from the connections (packed blocks keep none)."""
+        if "target_host" in block:
+            return block["target_host"]
+        groups, which, local = cell_groups(self.projection.post)
+        post = local[self.projection._post[block["order"]]]
+        return block["post"].input_target(self.projection.receptor_type, post)
 
     def upload(self, names) -> None:
         """Write connection attributes onto the device: in place when the arrays exist (the step plan holds them),
@@ -123,6 +144,11 @@ class StaticCSR:
             return
         if "delay" in names and self.projection.max_delay_steps() + 1 > simulator.state._ring_slots:
             simulator.state.invalidate()   # the input rings need more slots
+        if "delay" in names and any(block.get("packed") for block in self.blocks) and \
+                self.projection.max_delay_steps() > PACKED_DELAY_STEPS:
+            self._built = False   # too long to pack: the blocks are made anew, unpacked, at the next run
+            simulator.state.invalidate()
+            return
         self._write(names)
 
     def _write(self, names) -> None:
@@ -141,10 +167,14 @@ class StaticCSR:
         if "weight" in names:
             out["weight"] = np.ascontiguousarray(values["weight"][block["order"]], dtype=state.real)
         if "delay" in names:
-            out["delay"] = delay_steps(values["delay"][block["order"]], state.dt).astype(np.uint16)
+            steps = delay_steps(values["delay"][block["order"]], state.dt)
+            if block.get("packed"):
+                out["synapse"] = (self._targets(block).astype(np.uint32) | (steps.astype(np.uint32) << 24))
+            else:
+                out["delay"] = steps.astype(np.uint16)
         return out
 
-    HOST_ONLY = ("order", "post_local")   # block entries kept on the host
+    HOST_ONLY = ("order", "post_local", "target_host")   # block entries kept on the host
 
     def device_bytes(self) -> int:
         """Bytes of device memory the projection's blocks hold (synapse arrays, row and column pointers, traces)."""
@@ -190,8 +220,13 @@ class StaticCSR:
         launches = []
         for block in self.blocks:
             spikes, ring = block["pre"].spike_list(), block["post"].batch.device["ring"]
-            launches.append(state.launch("propagate_static", spikes["spike_ids"].size * lanes, dict(
-                spikes, clock=state._clock, L=np.int32(state._ring_slots), lanes=np.int32(lanes),
-                row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
-                delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring)))
+            arguments = dict(spikes, clock=state._clock, L=np.int32(state._ring_slots), lanes=np.int32(lanes),
+                             row_ptr=block["row_ptr"], weight=block["weight"], slot_size=np.int32(ring[0].size),
+                             ring=ring)
+            if block["packed"]:
+                arguments["synapse"] = block["synapse"]
+            else:
+                arguments.update(target=block["target"], delay_steps=block["delay"])
+            launches.append(state.launch("propagate_static_packed" if block["packed"] else "propagate_static",
+                                         spikes["spike_ids"].size * lanes, arguments))
         return launches

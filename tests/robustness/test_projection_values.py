@@ -68,3 +68,27 @@ def test_longer_delays_between_runs_take_effect(plastic):
     assert first_rise == pytest.approx(18.1)   # spike at 12 (emitted in the step ending at 12), 6 ms, then one step
     assert projection.get("weight", format="list")[0][2] == 0.5
     sim.end()
+
+
+def test_packed_and_unpacked_static_synapses():
+    """Static synapses pack target and delay into one word up to 255 steps (8 bytes per synapse in float32) and
+    keep them apart beyond; a delay set beyond 255 steps between runs unpacks the blocks. Either way the input
+    arrives after its delay."""
+    sim.setup(timestep=0.1, max_delay=40.0, precision="float64")
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[2.0, 42.0]))
+    cells = sim.Population(2, sim.IF_curr_exp(tau_syn_E=0.5))
+    short = sim.Projection(source, cells[0:1], sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=1.0))
+    long = sim.Projection(source, cells[1:2], sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=30.0))
+    cells.record("v")
+    sim.run(20.0)
+    assert short._device.blocks[0]["packed"] and not long._device.blocks[0]["packed"]
+    assert short._device.device_bytes() == 4 + 8 + 2 * 8   # the word, the weight (float64), two row pointers
+    short.set(delay=31.0)
+    sim.run(60.0)
+    assert not short._device.blocks[0]["packed"]
+    v = np.asarray(cells.get_data().segments[0].filter(name="v")[0])
+    times = np.arange(v.shape[0]) * 0.1
+    rises = [times[np.flatnonzero(np.diff(v[:, k]) > 1e-9)] for k in range(2)]
+    assert rises[0][0] == pytest.approx(3.0) and rises[0][rises[0] > 20][0] == pytest.approx(73.0)
+    assert rises[1][0] == pytest.approx(32.0) and rises[1][rises[1] > 40][0] == pytest.approx(72.0)
+    sim.end()
