@@ -164,7 +164,7 @@ class PlasticCSR(StaticCSR):
         launches = []
         for block in self.blocks:
             pre, post = block["pre"].spike_list(), block["post"].spike_list()
-            ring, H = block["post"].batch.device["ring"], np.int32(block["H"])
+            H = np.int32(block["H"])
             n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
             history = dict(clock=state._clock, H=H, history_ids=block["history_ids"],
                            history_counts=block["history_counts"], history_capacity=np.int32(block["history_capacity"]))
@@ -184,9 +184,7 @@ class PlasticCSR(StaticCSR):
                     delay_values=block["delay_values"], col_ptr=block["col_ptr"], perm=block["perm"],
                     col_pre=block["col_pre"], pre_trace=block["pre_trace"], weight=block["weight"])),
                 state.launch("stdp_depress_propagate", pre["spike_ids"].size * lanes, dict(
-                    pre, **parameters, **multiplicity, **traces, clock=state._clock, L=np.int32(state._ring_slots),
-                    lanes=lanes, row_ptr=block["row_ptr"], target=block["target"], weight=block["weight"],
-                    delay_steps=block["delay"], slot_size=np.int32(ring[0].size), ring=ring, H=H, n_post=n_post,
+                    self._walk_arguments(block, pre), **parameters, **multiplicity, **traces, H=H, n_post=n_post,
                     target_base=np.int32(block["target_base"]), post_trace=block["post_trace"])),
                 *([state.launch("last_spike_store", pre["spike_ids"].size, dict(
                     pre, clock=state._clock, last_pre=traces["last_pre"]))] if block["synapse_traces"] else []),

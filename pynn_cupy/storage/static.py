@@ -219,14 +219,20 @@ class StaticCSR:
         lanes = state.backend.lanes_per_row
         launches = []
         for block in self.blocks:
-            spikes, ring = block["pre"].spike_list(), block["post"].batch.device["ring"]
-            arguments = dict(spikes, clock=state._clock, L=np.int32(state._ring_slots), lanes=np.int32(lanes),
-                             row_ptr=block["row_ptr"], weight=block["weight"], slot_size=np.int32(ring[0].size),
-                             ring=ring)
-            if block["packed"]:
-                arguments["synapse"] = block["synapse"]
-            else:
-                arguments.update(target=block["target"], delay_steps=block["delay"])
+            spikes = block["pre"].spike_list()
             launches.append(state.launch("propagate_static_packed" if block["packed"] else "propagate_static",
-                                         spikes["spike_ids"].size * lanes, arguments))
+                                         spikes["spike_ids"].size * lanes, self._walk_arguments(block, spikes)))
         return launches
+
+    def _walk_arguments(self, block: dict, spikes: dict) -> dict:
+        """The arguments, by name, of a kernel walking the block's rows for this step's presynaptic spikes and
+        adding into the postsynaptic batch's input ring."""
+        state, ring = simulator.state, block["post"].batch.device["ring"]
+        arguments = dict(spikes, clock=state._clock, L=np.int32(state._ring_slots), dt=state.real(state.dt),
+                         lanes=np.int32(state.backend.lanes_per_row), row_ptr=block["row_ptr"], weight=block["weight"],
+                         slot_size=np.int32(ring[0].size), ring=ring)
+        if block["packed"]:
+            arguments["synapse"] = block["synapse"]
+        else:
+            arguments.update(target=block["target"], delay_steps=block["delay"])
+        return arguments

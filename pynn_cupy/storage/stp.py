@@ -117,11 +117,8 @@ class DynamicCSR(StaticCSR):
                          stream=state.rng_stream(self.rng_purpose, state.projections.index(self.projection)))
         launches = []
         for block in self.blocks:
-            spikes, ring = block["pre"].spike_list(), block["post"].batch.device["ring"]
-            arguments = dict(spikes, **extra, clock=state._clock, L=np.int32(state._ring_slots), dt=state.real(state.dt),
-                             lanes=np.int32(lanes), row_ptr=block["row_ptr"], target=block["target"],
-                             weight=block["weight"], delay_steps=block["delay"], slot_size=np.int32(ring[0].size),
-                             ring=ring, per_synapse=np.int32(block["per_synapse"]))
+            spikes = block["pre"].spike_list()
+            arguments = dict(self._walk_arguments(block, spikes), **extra, per_synapse=np.int32(block["per_synapse"]))
             arguments.update((name, block[name]) for name in tuple(self.state) + tuple(self.parameters))
             arguments.update((name, block[name]) for name in self._extra_parameters(block))
             multiplicity, before, after = self._multiplicity(block, spikes)
