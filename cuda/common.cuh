@@ -41,6 +41,11 @@ DEVICE void emit_spike(long long i, int* spike_ids, int* spike_count, int capaci
     else atomicAdd(dropped, 1);
 }
 
+// The entries of a spike list in use this step (a count beyond the capacity is an overflow, reported by the host).
+DEVICE int spikes_this_step(const int* spike_count, int spike_capacity) {
+    return spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+}
+
 // A neuron batch holds every population of one device model end to end: neuron i of the batch belongs to
 // population pop[i], described by LAYOUT_FIELDS ints of `layout`: its first neuron, its first row in the
 // coefficient tables, whether it has a row per neuron (parameters that differ between its neurons) or one row

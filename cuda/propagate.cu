@@ -11,7 +11,7 @@ KERNEL void propagate_static(
     int slot_size, REAL* ring)
 {
     const long long step = clock[0];
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         const int pre = spike_ids[t / lanes];
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
@@ -28,7 +28,7 @@ KERNEL void propagate_static(
 KERNEL void spike_multiplicity(const int* spike_ids, const int* spike_count, int spike_capacity, int* multiplicity,
                                int* rank)
 {
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(k, count) {
         rank[k] = atomicAdd(&multiplicity[spike_ids[k]], 1);
     }
@@ -36,7 +36,7 @@ KERNEL void spike_multiplicity(const int* spike_ids, const int* spike_count, int
 
 KERNEL void multiplicity_clear(const int* spike_ids, const int* spike_count, int spike_capacity, int* multiplicity)
 {
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(k, count) {
         multiplicity[spike_ids[k]] = 0;
     }
@@ -48,7 +48,7 @@ KERNEL void propagate_static_packed(
     const long long* row_ptr, const unsigned int* synapse, const REAL* weight, int slot_size, REAL* ring)
 {
     const long long step = clock[0];
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         const int pre = spike_ids[t / lanes];
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {

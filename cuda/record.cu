@@ -8,7 +8,7 @@ KERNEL void record_spikes(
     const long long* clock, const int* spike_ids, const int* spike_count, int spike_capacity,
     const unsigned char* recorded, int capacity, int* out_id, long long* out_step, int* stored)
 {
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(k, count) {
         const int id = spike_ids[k];
         if (!recorded[id]) continue;

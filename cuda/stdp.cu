@@ -70,7 +70,7 @@ KERNEL void spike_history_store(
     int* history_ids, int* history_counts)
 {
     const long long slot = clock[0] % H;
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(k, spike_capacity) {
         if (k < count) history_ids[slot * spike_capacity + k] = spike_ids[k];
         if (k == 0) history_counts[slot] = count;
@@ -84,7 +84,7 @@ KERNEL void spike_history_store_counted(
     const int* rank, const int* multiplicity, int* history_ids, int* history_counts, int* history_spikes)
 {
     const long long slot = clock[0] % H;
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(k, spike_capacity) {
         if (k < count) {
             history_ids[slot * spike_capacity + k] = spike_ids[k];
@@ -110,7 +110,7 @@ KERNEL void trace_spikes(
     int spike_capacity, REAL* trace)
 {
     const long long next = ((clock[0] + 1) % H) * (long long)n;
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(k, count) {
         atomicAdd(&trace[next + spike_ids[k]], decay);
     }
@@ -168,7 +168,7 @@ KERNEL void stdp_facilitate(
 KERNEL void last_spike_store(const long long* clock, const int* spike_ids, const int* spike_count, int spike_capacity,
                              long long* last_pre)
 {
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(k, count) {
         last_pre[spike_ids[k]] = clock[0];
     }
@@ -185,7 +185,7 @@ KERNEL void stdp_depress_propagate(
     const int* multiplicity, int synapse_traces, REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt)
 {
     const long long step = clock[0];
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
         const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
@@ -221,7 +221,7 @@ KERNEL void stdp_facilitate_axonal(
     int rule)
 {
     const long long step = clock[0];
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         const int post = spike_ids[t / lanes], lane = (int)(t % lanes);
         for (int dk = 0; dk < n_delays; ++dk) {

@@ -15,7 +15,7 @@ KERNEL void bernoulli_propagate(
     const int* rank, const int* multiplicity)
 {
     const long long step = clock[0];
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
         const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
@@ -43,7 +43,7 @@ KERNEL void stochastic_tsodyks_markram_propagate(
     int per_synapse, const int* rank, const int* multiplicity)
 {
     const long long step = clock[0], stamp = step + 1;
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
         const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
@@ -101,7 +101,7 @@ KERNEL void quantal_propagate(
     const int* rank, const int* multiplicity)
 {
     const long long step = clock[0], stamp = step + 1;
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
         const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];

@@ -15,7 +15,7 @@ KERNEL void tsodyks_markram_propagate(
     const int* multiplicity)
 {
     const long long step = clock[0];
-    const int count = spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;
+    const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
         const int pre = spike_ids[t / lanes], spikes = multiplicity[pre];
