@@ -240,12 +240,13 @@ KERNEL void stdp_facilitate_axonal(
 
 // Depression and transmission of the presynaptic spikes that reach their synapses at step + 1 (emitted at step
 // + 1 - D, from the history), before the neurons' update of that step: the row segment (pre, dk) of each such
-// spike (row_ptr_delay[pre * n_delays + dk]), each synapse with X_j(step + 1) (post_trace: its current value,
-// updated earlier in this step), its new weight into the input ring's slot (step + 1) % L.
+// spike (row_ptr_delay[pre * n_delays + dk]: places in row_perm, which lists each row's synapses by delay), each
+// synapse with X_j(step + 1) (post_trace: its current value, updated earlier in this step), its new weight into
+// the input ring's slot (step + 1) % L.
 KERNEL void stdp_depress_axonal(
     const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
-    int lanes, int n_delays, const int* delay_values, const long long* row_ptr_delay, const int* target,
-    REAL* weight, int L, int slot_size, REAL* ring, int target_base, const REAL* post_trace, const REAL* a_plus,
+    int lanes, int n_delays, const int* delay_values, const long long* row_ptr_delay, const int* row_perm,
+    const int* target, REAL* weight, int L, int slot_size, REAL* ring, int target_base, const REAL* post_trace, const REAL* a_plus,
     const REAL* a_minus, const REAL* w_min, const REAL* w_max, const REAL* mu_minus, int per_synapse, int rule,
     const int* history_spikes)
 {
@@ -261,8 +262,9 @@ KERNEL void stdp_depress_axonal(
             const int spikes = history_spikes[slot * history_capacity + k];   // 0: not its source's first entry
             if (spikes == 0) continue;
             const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
-            for (long long j = row_ptr_delay[segment] + lane; j < row_ptr_delay[segment + 1]; j += lanes) {
-                const long long p = j * per_synapse;
+            for (long long i = row_ptr_delay[segment] + lane; i < row_ptr_delay[segment + 1]; i += lanes) {
+                const int j = row_perm[i];
+                const long long p = (long long)j * per_synapse;
                 const REAL k_minus = post_trace[target[j] - target_base];
                 REAL w = weight[j];
                 for (int r = 0; r < spikes; ++r) {

@@ -3,7 +3,8 @@
 Builders reproduce the connection set that PyNN's own (per post-synaptic cell) implementation draws from the
 same RNG state, so a seeded script gives identical connections on pyNN.cupy and pyNN.nest, except
 FixedTotalNumber, which PyNN draws one synapse at a time: there the distribution is the same, the draws not.
-Builders return (pre, post) index arrays ordered by post-synaptic cell, or None to use PyNN's generic path.
+Builders return (pre, post) index arrays ordered by post-synaptic cell (or lists of parts of them, which
+keeps a large draw from being held twice), or None to use PyNN's generic path.
 """
 from __future__ import annotations
 
@@ -56,19 +57,20 @@ def _fixed_probability(connector, projection):
     n_pre, n_post = projection.pre.size, projection.post.size
     rng = copy.deepcopy(connector.rng)
     columns_per_block = max(1, DRAW_BLOCK // max(1, n_pre))
+    dtype = np.int32 if max(n_pre, n_post) < 2 ** 31 else np.int64
     pre_parts, post_parts = [], []
     for first in range(0, n_post, columns_per_block):
         columns = min(columns_per_block, n_post - first)
         draws = rng.next(n_pre * columns, "uniform", {"low": 0.0, "high": 1.0})
         hits = np.flatnonzero(np.asarray(draws) < connector.p_connect)
-        pre_parts.append(hits % n_pre)
-        post_parts.append(first + hits // n_pre)
-    pre = np.concatenate(pre_parts).astype(np.int64)
-    post = np.concatenate(post_parts).astype(np.int64)
-    if not connector.allow_self_connections:
-        keep = _not_self(projection, pre, post)
-        pre, post = pre[keep], post[keep]
-    return pre, post
+        del draws
+        pre, post = (hits % n_pre).astype(dtype), (first + hits // n_pre).astype(dtype)
+        if not connector.allow_self_connections:
+            keep = _not_self(projection, pre, post)
+            pre, post = pre[keep], post[keep]
+        pre_parts.append(pre)
+        post_parts.append(post)
+    return pre_parts, post_parts
 
 
 def _fixed_number_with_replacement(connector, projection):
@@ -137,10 +139,11 @@ BUILDERS = {AllToAllConnector: _all_to_all, OneToOneConnector: _one_to_one,
             FromListConnector: _from_list}
 
 
-def synapse_values(projection, pre, post, given=()):
-    """The synapse parameters for the given pairs (ordered by post cell, as PyNN draws them), or None if a
-    parameter's map is too large to evaluate whole or shares its RNG with the connector. Names in `given`
-    are skipped."""
+def synapse_values(projection, pre: list, post: list, given=()):
+    """The synapse parameters for the given pairs (lists of parts of the pre and post indices, ordered by post
+    cell as PyNN draws them), or None if a parameter's map is too large to evaluate whole or shares its RNG with
+    the connector. Names in `given` are skipped."""
+    n = sum(part.size for part in pre)
     parameter_space = projection.synapse_type.native_parameters
     parameter_space.shape = (projection.pre.size, projection.post.size)
     connector_rng = getattr(projection._connector, "rng", None)
@@ -155,12 +158,12 @@ def synapse_values(projection, pre, post, given=()):
             if projection.pre.size * projection.post.size > MAX_MAP_ENTRIES or \
                     isinstance(projection.pre, Assembly) or isinstance(projection.post, Assembly):
                 return None
-            if len(pre) == 0:
+            if n == 0:
                 values[name] = np.zeros(0)
                 continue
             mapped = projection._connector._parameters_from_synapse_type(projection)[name]
             values[name] = np.broadcast_to(np.asarray(mapped.evaluate(simplify=False), dtype=float),
-                                           (projection.pre.size, projection.post.size))[pre, post]
+                                           (projection.pre.size, projection.post.size))[_whole(pre), _whole(post)]
             continue
         if lazy.operations:
             return None
@@ -169,20 +172,25 @@ def synapse_values(projection, pre, post, given=()):
         elif isinstance(base, RandomDistribution):
             if base.rng is connector_rng:
                 return None
-            values[name] = np.asarray(base.next(len(pre)), dtype=float)
+            values[name] = np.asarray(base.next(n), dtype=float)
         else:
-            values[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[pre, post]
+            values[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[_whole(pre), _whole(post)]
     return values
 
 
+def _whole(parts: list) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
 def connect(projection, connector) -> tuple | None:
-    """(pre, post, values) built as whole arrays, or None when PyNN's generic path must be used."""
+    """(pre, post, values) built as whole arrays (pre and post as lists of parts), or None when PyNN's generic
+    path must be used."""
     builder = BUILDERS.get(type(connector))
     if builder is None:
         return None
     given = tuple(getattr(connector, "column_names", ()))
     from_list = isinstance(connector, FromListConnector)
-    empty = np.zeros(0, int)
+    empty = [np.zeros(0, int)]
     if synapse_values(projection, empty, empty, given) is None:
         return None   # checked before drawing connectivity, so the RNG is untouched for the generic path
     if from_list and any(not projection.synapse_type.native_parameters[name].is_homogeneous
@@ -192,6 +200,7 @@ def connect(projection, connector) -> tuple | None:
     if built is None:
         return None
     pre, post, columns = built if from_list else (*built, {})
+    pre, post = (pre, post) if isinstance(pre, list) else ([pre], [post])
     values = synapse_values(projection, pre, post, given)
     if values is None:
         return None

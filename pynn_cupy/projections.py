@@ -1,6 +1,7 @@
 """Projection: connections are collected on the host as arrays (connectors call `_convergent_connect` once
-per post-synaptic cell with arrays, or hand over whole arrays), validated, then stored on the device as
-blocks of a storage strategy (storage/: static or plastic CSR) that holds them from then on."""
+per post-synaptic cell with arrays, or hand over whole arrays), validated, then placed on the device as blocks of
+a storage strategy (storage/: static, plastic or dynamic CSR), which holds them from then on: get() reads the
+device, set() writes it, and index arrays are made on the host only when asked for."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,8 @@ from pyNN.standardmodels.base import check_weights
 from . import connect, simulator
 from .standardmodels.synapses import StaticSynapse
 from .storage import storage_for
-from .storage.static import compact, compact_map
+from .storage.layout import SORT_CHUNK
+from .storage.static import compact
 from .timegrid import delay_steps
 
 def as_stored(values, real) -> np.ndarray:
@@ -58,7 +60,8 @@ class Connection(common.Connection):
         return int(self.projection._post[self.index])
 
     def _get(self, name):
-        return float(self.projection._attribute(name)[self.index])
+        self.projection._attribute(name, read=False)   # an existing attribute
+        return self.projection._device.read_at(name, self.index)
 
     def _set(self, name, value):
         values = self.projection._attribute(name).copy()
@@ -89,35 +92,59 @@ class Projection(common.Projection):
                          receptor_type, space, label)
         state = simulator.state
         self._chunks = []
-        self._pre = np.zeros(0, np.int64)
-        self._post = np.zeros(0, np.int64)
         self._values = {}
+        self._indices = None   # (pre, post) per connection on the host, once asked for
         direct = connect.connect(self, connector)
         if direct is None:
             connector.connect(self)   # PyNN's path: _convergent_connect per post-synaptic cell, with arrays
         else:
             self._chunks.append(direct)
-        self._store(self._collect(), check=True, replace=True)   # raises before registration
+            del direct   # the parts are handed on, and freed as they are placed
+        values, self._pending = self._collect()
+        self._store(values, check=True, replace=True)   # raises before registration
         self._device = storage_for(self)   # raises before registration
+        self._device.create(self._pending)   # takes the index parts
+        self._pending = None
         state.projections.append(self)
         state.invalidate()
+
+    @property
+    def _pre(self) -> np.ndarray:
+        """Each connection's presynaptic index (into self.pre), made from the device's rows when first asked for."""
+        return self._connection_indices()[0]
+
+    @property
+    def _post(self) -> np.ndarray:
+        return self._connection_indices()[1]
+
+    def _connection_indices(self) -> tuple:
+        if self._pending:   # still being made (checks of the synapse type): in the order they were made
+            return tuple(np.concatenate(parts) if parts else np.zeros(0, np.int64) for parts in self._pending)
+        if self._indices is None:
+            self._indices = self._device.indices()
+        return self._indices
 
     # -- building connections -----------------------------------------------------------------------
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, location_selector=None,
                             **connection_parameters):
         if location_selector is not None:
             raise NotImplementedError("pyNN.cupy does not support multi-compartment models")
-        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
-        post = np.full(pre.size, int(postsynaptic_index), dtype=np.int64)
-        self._chunks.append((pre, post, connection_parameters))
+        index = np.int32 if max(self.pre.size, self.post.size) < 2 ** 31 else np.int64
+        pre = np.asarray(presynaptic_indices).astype(index).ravel()
+        post = np.full(pre.size, int(postsynaptic_index), dtype=index)
+        self._chunks.append(([pre], [post], connection_parameters))
 
-    def _collect(self) -> dict:
+    def _collect(self) -> tuple[dict, list]:
+        """The connections made: their attribute values (one array each, compact where all equal) and the lists
+        of parts of their presynaptic and postsynaptic indices."""
         defaults = self.synapse_type.native_parameters
         names = list(defaults.keys())
-        pre = [c[0] for c in self._chunks]
-        post = [c[1] for c in self._chunks]
+        index = np.int32 if max(self.pre.size, self.post.size) < 2 ** 31 else np.int64
+        pre = [part.astype(index, copy=False) for chunk in self._chunks for part in chunk[0]]
+        post = [part.astype(index, copy=False) for chunk in self._chunks for part in chunk[1]]
         values = {name: [] for name in names}
         for chunk_pre, _, parameters in self._chunks:
+            size = sum(part.size for part in chunk_pre)
             for name in names:
                 value = parameters.get(name, None)
                 if value is None:
@@ -125,7 +152,7 @@ class Projection(common.Projection):
                     if default.shape is None:   # a default is one value (STDP's extra parameters come unshaped)
                         default.shape = (1,)
                     value = float(np.asarray(default.evaluate(simplify=True)).ravel()[0])
-                values[name].append(np.broadcast_to(np.asarray(value, dtype=float), chunk_pre.shape))
+                values[name].append(np.broadcast_to(np.asarray(value, dtype=float), (size,)))
         self._chunks = []
         n = sum(part.size for part in pre)
         collected = {}
@@ -134,70 +161,68 @@ class Projection(common.Projection):
                 len({float(part.flat[0]) for part in parts if part.size}) <= 1
             collected[name] = np.broadcast_to(parts[0].flat[0] if n else 0.0, (n,)) if scalar and n else \
                 compact(np.concatenate(parts) if parts else np.zeros(0))
-        index = np.int32 if max(self.pre.size, self.post.size) < 2 ** 31 else np.int64
-        collected["_pre"] = np.concatenate(pre).astype(index, copy=False) if pre else np.zeros(0, index)
-        collected["_post"] = np.concatenate(post).astype(index, copy=False) if post else np.zeros(0, index)
-        return collected
+        return collected, [pre, post]
 
     def _check(self, values: dict) -> None:
+        """Weights finite and of the sign the receptor takes, delays on the grid within bounds: a chunk at a time
+        (one value when they are all one)."""
         state = simulator.state
-        if "weight" in values and values["weight"].size:
-            with np.errstate(over="ignore"):
-                bad = ~np.isfinite(values["weight"].astype(state.real))
-            if bad.any():
-                raise errors.InvalidWeightError("%s: weights must be finite in %s, got %s"
-                                                % (self.label, state.precision, float(values["weight"][bad][0])))
-            check_weights(values["weight"], self)
-        if "delay" in values and values["delay"].size:
-            delays = values["delay"]
-            bad = ~np.isfinite(delays)
-            steps = delay_steps(np.where(bad, 0.0, delays), state.dt)
-            bad |= steps < 1
-            max_delay = state.max_delay
-            if max_delay != "auto":
-                bad |= steps > delay_steps(max_delay, state.dt)
-            if bad.any():
-                raise errors.ConnectionError(
-                    "%s: delay %g ms is out of range: delays must round to at least one time step (%g ms)%s"
-                    % (self.label, delays[bad][0], state.dt,
-                       "" if max_delay == "auto" else " and at most to max_delay (%g ms)" % max_delay))
-            if steps.max() > np.iinfo(np.uint16).max:
-                raise errors.ConnectionError("delay %g ms is longer than 65535 time steps" % delays.max())
+        max_delay = state.max_delay
+        longest = np.iinfo(np.uint16).max if max_delay == "auto" else \
+            min(np.iinfo(np.uint16).max, int(delay_steps(max_delay, state.dt)))
+        extremes = []
+        for name in ("weight", "delay"):
+            array = values.get(name)
+            if array is None or array.size == 0:
+                continue
+            distinct = array[:1] if array.strides[0] == 0 else array
+            for first in range(0, distinct.size, SORT_CHUNK):
+                chunk = distinct[first:first + SORT_CHUNK]
+                if name == "weight":
+                    with np.errstate(over="ignore"):
+                        bad = ~np.isfinite(chunk.astype(state.real))
+                    if bad.any():
+                        raise errors.InvalidWeightError("%s: weights must be finite in %s, got %s"
+                                                        % (self.label, state.precision, float(chunk[bad][0])))
+                    extremes += [chunk.min(), chunk.max()]
+                    continue
+                bad = ~np.isfinite(chunk)
+                steps = delay_steps(np.where(bad, 0.0, chunk), state.dt)
+                bad |= (steps < 1) | (steps > longest)
+                if bad.any():
+                    delay = chunk[bad][0]
+                    if np.isfinite(delay) and delay_steps(delay, state.dt) > np.iinfo(np.uint16).max:
+                        raise errors.ConnectionError("delay %g ms is longer than 65535 time steps" % delay)
+                    raise errors.ConnectionError(
+                        "%s: delay %g ms is out of range: delays must round to at least one time step (%g ms)%s"
+                        % (self.label, delay, state.dt,
+                           "" if max_delay == "auto" else " and at most to max_delay (%g ms)" % max_delay))
+        if extremes:   # PyNN's sign checks hold for all the weights when they hold for the lowest and highest
+            check_weights(np.array([min(extremes), max(extremes)]), self)
 
     def _store(self, values: dict, check: bool = True, replace: bool = False) -> None:
         """Validate, then commit new attribute values (and, with replace, new connections)."""
         values = dict(values)
-        pre, post = values.pop("_pre", None), values.pop("_post", None)
         if check:
             self._check(values)
-        state = simulator.state
-        for name in values:   # delays on the grid, weights as the device holds them; other parameters as given
-            if name == "delay":
-                values[name] = compact_map(lambda d: state.time_of(delay_steps(d, state.dt)), values[name])
-            elif name == "weight":
-                values[name] = compact_map(lambda w: as_stored(w, state.real), values[name])
-            else:
-                values[name] = compact(np.array(values[name], dtype=float))
+        values = {name: compact(array) for name, array in values.items()}
         if replace:
-            self._pre, self._post = pre, post
             self._values = values
         else:
-            merged = dict(self._values, **values)
-            self._device.check(merged)
-            self._values = merged
-            self._device.upload(set(values))
+            self._device.check(dict(self._values, **values))
+            self._values.update((name, array) for name, array in values.items() if name not in ("weight", "delay"))
+            self._device.upload(values)
 
-    def _attribute(self, name: str) -> np.ndarray:
-        if name == "weight":
-            self._device.download()   # plastic weights: the device holds the truth
-        if name not in self._values:
+    def _attribute(self, name: str, read: bool = True) -> np.ndarray | None:
+        """A connection attribute of every connection (weights and delays from the device)."""
+        if name not in self._values and name not in ("weight", "delay"):
             raise errors.NonExistentParameterError(name, self.synapse_type.__class__.__name__,
-                                                   list(self._values))
-        return self._values[name]
+                                                   ["weight", "delay"] + list(self._values))
+        return self._device.read(name) if read else None
 
     # -- PyNN interface -----------------------------------------------------------------------------
     def __len__(self):
-        return int(self._pre.size)
+        return self._device.size
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -213,12 +238,10 @@ class Projection(common.Projection):
         return (Connection(self, i) for i in range(len(self)))
 
     def max_delay_steps(self) -> int:
-        delays = self._values.get("delay")
-        return int(delay_steps(delays, simulator.state.dt).max()) if delays is not None and delays.size else 1
+        return self._device.delay_range[1]
 
     def min_delay(self):
-        delays = self._values.get("delay")
-        return float(delays.min()) if delays is not None and delays.size else None
+        return float(simulator.state.time_of(self._device.delay_range[0])) if len(self) else None
 
     def _get_attributes_as_list(self, names):
         columns = []

@@ -163,9 +163,15 @@ class State(common.control.BaseState):
         self._plan = None
 
     # -- building ------------------------------------------------------------------------------
-    def device_array(self, host, dtype=None):
+    def device_array(self, host, dtype=None, copy: bool = True):
+        """A device array of `host`'s values; with copy=False the twin may hold `host` itself (the caller lets
+        it go)."""
         host = np.ascontiguousarray(host, dtype=dtype)
-        return self._allocate(host.nbytes, lambda: self.backend.asarray(host))
+        return self._allocate(host.nbytes, lambda: self.backend.asarray(host, copy))
+
+    def on_device(self):
+        """The context for array operations on device arrays (the GPU backend's stream)."""
+        return self.backend.context()
 
     def zeros(self, shape, dtype):
         nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize

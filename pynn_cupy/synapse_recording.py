@@ -69,12 +69,11 @@ class SynapseRecorder:
             out = state.zeros((rows, self.connections.size), state.real)
             self._device[variable] = out
             for block in storage.blocks:   # each block's recorded connections: their places in the block
-                position = np.full(len(self.projection), -1, dtype=np.int64)
-                position[block["order"]] = np.arange(block["order"].size)
-                where = position[self.connections]
-                columns = np.flatnonzero(where >= 0)
+                span = block["span"]
+                columns = np.flatnonzero((self.connections >= span.start) & (self.connections < span.stop))
                 if columns.size == 0:
                     continue
+                where = self.connections[columns] - span.start
                 launches.append(state.launch("record_columns", columns.size, {
                     "clock": state._clock, "window": self._device["window"], "interval": np.int32(self.interval),
                     "n_recorded": np.int32(columns.size), "index": state.device_array(where[columns], np.int32),
@@ -115,7 +114,7 @@ class SynapseRecorder:
         for variable in self.variables:
             values = np.full(len(self.projection), np.nan)
             for block in storage.blocks:
-                values[block["order"]] = state.backend.to_host(block[storage.recordable[variable]])
+                values[block["span"]] = state.backend.to_host(block[storage.recordable[variable]])
             self._samples.setdefault(variable, []).append(values[self.connections][np.newaxis, :])
         self._next_sample += self.interval
 

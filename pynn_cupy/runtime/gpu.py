@@ -147,9 +147,12 @@ class GpuBackend:
         return grid_for(n, THREADS_PER_BLOCK, self.max_blocks), THREADS_PER_BLOCK
 
     # Every copy and fill runs on the backend's stream, in order with the kernels.
-    def asarray(self, host):
+    def asarray(self, host, copy: bool = True):
         with self.stream:
             return self.xp.asarray(host)
+
+    def context(self):
+        return self.stream
 
     def zeros(self, shape, dtype):
         with self.stream:

@@ -5,6 +5,7 @@ a whole chunk of steps runs as one call into the library, which replays the step
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -274,8 +275,12 @@ class TwinBackend:
         return 1, 1
 
     @staticmethod
-    def asarray(host) -> np.ndarray:
-        return np.array(host, copy=True)
+    def asarray(host, copy: bool = True) -> np.ndarray:
+        return np.array(host, copy=True) if copy else np.asarray(host)
+
+    @staticmethod
+    def context():
+        return contextlib.nullcontext()
 
     @staticmethod
     def zeros(shape, dtype) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Plastic CSR for STDP (cuda/stdp.cu: SpikePairRule with PyNN's weight dependences, Vogels2011Rule): the static
-CSR blocks with each row in segments of one delay, plus per block a post-major permutation in segments of one
-(postsynaptic neuron, delay), one trace value per neuron, a ring over the longest delay of one side's trace and
+CSR blocks plus per block a post-major permutation in segments of one (postsynaptic neuron, delay) (and, with axonal
+delays, a permutation of each row into segments of one delay), one trace value per neuron, a ring over the longest delay of one side's trace and
 spike lists (the postsynaptic side when delays are dendritic, NEST's convention; the presynaptic side when they are
 axonal), and the rule's parameters (one value, or one per synapse where they differ). The device holds the
 weights: get() reads them back, set() writes them in place."""
@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import simulator
 from ..standardmodels.synapses import check_stdp
-from ..timegrid import delay_steps
+from .layout import SORT_CHUNK, counting_sort
 from .static import StaticCSR, uniform
 
 RULE_SPIKE_PAIR, RULE_VOGELS = 0, 1   # cuda/stdp.cu
@@ -36,10 +36,9 @@ def rule_constants(values: dict) -> dict:
 
 
 class PlasticCSR(StaticCSR):
-    """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index, plus 24
-    (or 48 in float64) where the weight-dependence parameters differ between connections."""
-
-    carried = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes", "kplus", "last_pre")
+    """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index (4 more
+    with axonal delays), plus 24 (or 48 in float64) where the weight-dependence parameters differ between
+    connections."""
 
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + tuple(projection.synapse_type.get_parameter_names())
@@ -47,6 +46,8 @@ class PlasticCSR(StaticCSR):
         self.check(projection._values)
 
     def check(self, values: dict) -> None:
+        if "weight" not in values:   # the bounds are checked against the weights the device holds
+            values = dict(values, weight=self.read("weight"))
         check_stdp(values, self.projection.label)
         if "tau_plus" in values and self.axonal and not uniform(values["tau_plus"]):
             from pyNN import errors
@@ -60,90 +61,96 @@ class PlasticCSR(StaticCSR):
         return self.projection.synapse_type.dendritic_delay_fraction == 0
 
     def _build_block(self, block: dict) -> None:
-        state, values = simulator.state, self.projection._values
+        """The post-major permutation and the traces (once, and anew when delays change), the rule's parameters."""
+        if "perm" not in block:
+            self._columns(block)
+        if "a_plus" not in block:
+            self._write_parameters(block)
+
+    def _columns(self, block: dict) -> None:
+        state = simulator.state
         n_pre, n_post = block["pre"].size, block["post"].size
-        if block["order"].size >= 2 ** 31:
+        n = block["span"].stop - block["span"].start
+        if n >= 2 ** 31:
             raise MemoryError("pyNN.cupy: a plastic block of more than 2^31 synapses")
-        pre = np.repeat(np.arange(n_pre), np.diff(block["row_ptr"]))
-        steps = delay_steps(values["delay"][block["order"]], state.dt)
-        delay_values, dk = np.unique(steps, return_inverse=True)
+        steps = self._steps(block)
+        delay_values = np.unique(steps)
         n_delays = delay_values.size
-        rows = np.lexsort((dk, pre))   # each row in segments of one delay (for the axonal walk)
-        for name in ("order", "post_local", "target"):
-            block[name] = block[name][rows]
-        dk, post = dk[rows], block["post_local"]
-        row_ptr_delay = np.zeros(n_pre * n_delays + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pre * n_delays + dk, minlength=n_pre * n_delays), out=row_ptr_delay[1:])
-        key = post * n_delays + dk   # the post-major permutation, in segments (post, delay)
-        perm = np.argsort(key, kind="stable")
+        lookup = np.zeros(int(delay_values.max()) + 1, dtype=np.int32)   # delay (steps) -> its segment
+        lookup[delay_values] = np.arange(n_delays, dtype=np.int32)
+        dk = lookup[steps]
+        del steps
+        # the post-major permutation, in segments (post, delay), and each entry's presynaptic cell
+        key = self._post_local(block)
+        if n_delays > 1:
+            key *= np.int32(n_delays)
+            key += dk
+        counts, perm, _ = counting_sort([key], n_post * n_delays, None, [])
+        del key
         col_ptr = np.zeros(n_post * n_delays + 1, dtype=np.int64)
-        np.cumsum(np.bincount(key, minlength=n_post * n_delays), out=col_ptr[1:])
-        history = int(steps.max()) + 2   # slots: the longest delay, the step written and the one read
+        np.cumsum(counts, out=col_ptr[1:])
+        col_pre = np.empty(n, dtype=np.int32)
+        for first in range(0, n, SORT_CHUNK):
+            col_pre[first:first + SORT_CHUNK] = np.searchsorted(block["rows"], perm[first:first + SORT_CHUNK],
+                                                                side="right") - 1
+        block.update(delay_values=state.device_array(delay_values, np.int32), n_delays=n_delays,
+                     col_ptr=state.device_array(col_ptr, np.int64), perm=state.device_array(perm, np.int32, copy=False),
+                     col_pre=state.device_array(col_pre, np.int32, copy=False))
+        del perm, col_pre, col_ptr
+        if self.axonal:   # each row in segments of one delay, for the walk of arriving presynaptic spikes
+            key = np.repeat(np.arange(n_pre, dtype=np.int32) * np.int32(n_delays), np.diff(block["rows"]))
+            key += dk
+            counts, row_perm, _ = counting_sort([key], n_pre * n_delays, None, [])
+            row_ptr_delay = np.zeros(n_pre * n_delays + 1, dtype=np.int64)
+            np.cumsum(counts, out=row_ptr_delay[1:])
+            block.update(row_ptr_delay=state.device_array(row_ptr_delay, np.int64),
+                         row_perm=state.device_array(row_perm, np.int32, copy=False))
+        history = int(delay_values.max()) + 2   # slots: the longest delay, the step written and the one read
         # the side whose trace and spike lists need a history: post (delays dendritic) or pre (axonal)
         remembered = block["pre"] if self.axonal else block["post"]
         capacity = int(remembered.spike_list()["spike_capacity"])
         block.update(
-            H=history, delay_values=state.device_array(delay_values, np.int32), n_delays=n_delays,
-            col_ptr=state.device_array(col_ptr, np.int64), perm=state.device_array(perm, np.int32),
-            col_pre=state.device_array(pre[perm], np.int32),
-            row_ptr_delay=state.device_array(row_ptr_delay, np.int64),
-            target_base=int(block["target"][0] - post[0]) if post.size else 0,
-            pre_trace=state.zeros((history if self.axonal else 1, n_pre), state.real),
+            H=history, pre_trace=state.zeros((history if self.axonal else 1, n_pre), state.real),
             post_trace=state.zeros((1 if self.axonal else history, n_post), state.real),
             history_ids=state.zeros((history, capacity), np.int32), history_counts=state.zeros(history, np.int32),
             history_capacity=capacity)
         if self.axonal:   # each history entry with its source's spikes in the step (0 after its first entry)
             block["history_spikes"] = state.zeros((history, capacity), np.int32)
-        super()._build_block(block)
+        state.invalidate()
 
-    def _device_values(self, block, names) -> dict:
-        out = super()._device_values(block, names)
-        if names - {"weight", "delay"}:
-            arrays = rule_arrays(self.projection._values)
-            one = all(uniform(array) for array in arrays.values())
-            for name, array in arrays.items():
-                out[name] = np.ascontiguousarray(array[:1] if one else array[block["order"]],
-                                                 dtype=simulator.state.real)
-            block["per_synapse"] = 0 if one else 1
-            tau = self.projection._values.get("tau_plus")   # per synapse only where it differs (NEST's Kplus)
-            block["synapse_traces"] = int(tau is not None and not uniform(tau))
-            out["tau_plus"] = np.ascontiguousarray(tau[block["order"]] if block["synapse_traces"] else [1.0],
-                                                   dtype=simulator.state.real)
-        return out
+    def _write_parameters(self, block: dict) -> None:
+        values, span, real = self.projection._values, block["span"], simulator.state.real
+        arrays = rule_arrays(values)
+        one = all(uniform(array) for array in arrays.values())
+        out = {name: np.ascontiguousarray(array[:1] if one else array[span], dtype=real)
+               for name, array in arrays.items()}
+        block["per_synapse"] = 0 if one else 1
+        tau = values.get("tau_plus")   # per synapse only where it differs (NEST's Kplus)
+        block["synapse_traces"] = int(tau is not None and not uniform(tau))
+        out["tau_plus"] = np.ascontiguousarray(tau[span] if block["synapse_traces"] else [1.0], dtype=real)
+        self._write(block, out)
 
     def _synapse_traces(self, block: dict) -> dict:
         """The arguments of the per-synapse presynaptic traces (arrays of one element where they are not used)."""
         state = simulator.state
-        n_synapses, n_pre = (block["order"].size, block["pre"].size) if block["synapse_traces"] else (1, 1)
+        n_synapses, n_pre = (block["span"].stop - block["span"].start, block["pre"].size) if block["synapse_traces"] else (1, 1)
         if "kplus" not in block or block["kplus"].size != n_synapses:
             block["kplus"] = state.zeros(n_synapses, state.real)
             block["last_pre"] = state.device_array(np.full(n_pre, -1), np.int64)
         return dict(synapse_traces=np.int32(block["synapse_traces"]), kplus=block["kplus"],
                     last_pre=block["last_pre"], tau_plus=block["tau_plus"], dt=state.real(state.dt))
 
-    def upload(self, names) -> None:
-        """As StaticCSR's; new delays change the post-major segments and the trace rings: the blocks are made anew
-        at the next run (weights as learned, traces cleared)."""
-        names = set(names)
-        if names & {"tau_plus", "tau_minus", "tau"}:
+    def upload(self, values: dict) -> None:
+        """As StaticCSR's; new delays change the post-major segments and the trace rings: they are made anew at the
+        next run (weights as learned, traces cleared)."""
+        if set(values) & {"tau_plus", "tau_minus", "tau"}:
             simulator.state.invalidate()   # kernel scalars of the step plan (trace decays, exponents)
-        if "delay" in names and self._built:
-            self.download()
+        super().upload(values)
+        if "delay" in values:
+            for block in self.blocks:
+                block.pop("perm", None)
             self._built = False
             simulator.state.invalidate()
-            return
-        super().upload(names)
-
-    def download(self) -> None:
-        """The weights the device learned, into the projection's host copy (connection order)."""
-        if not self._built:
-            return
-        state, values = simulator.state, self.projection._values
-        weight = values["weight"].copy()
-        for block in self.blocks:
-            weight[block["order"]] = state.backend.to_host(block["weight"])
-        from ..projections import as_stored
-        values["weight"] = as_stored(weight, state.real)
 
     def reset(self) -> None:
         """Traces and spike histories back to zero; the weights stay as learned (as NEST)."""
@@ -227,7 +234,8 @@ class PlasticCSR(StaticCSR):
                 post, **parameters, **delays, clock=state._clock, H=H, col_ptr=block["col_ptr"], perm=block["perm"],
                 col_pre=block["col_pre"], n_pre=n_pre, pre_trace=block["pre_trace"], weight=block["weight"])),
             state.launch("stdp_depress_axonal", block["history_capacity"] * lanes, dict(
-                history, **parameters, **delays, row_ptr_delay=block["row_ptr_delay"], target=block["target"],
+                history, **parameters, **delays, row_ptr_delay=block["row_ptr_delay"], row_perm=block["row_perm"],
+                target=block["target"],
                 weight=block["weight"], L=np.int32(state._ring_slots), slot_size=np.int32(ring[0].size), ring=ring,
                 target_base=np.int32(block["target_base"]), post_trace=block["post_trace"],
                 history_spikes=block["history_spikes"])),

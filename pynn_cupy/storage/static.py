@@ -1,13 +1,18 @@
 """Static CSR: each (presynaptic group, postsynaptic group) pair of a projection is a block of pre-major rows
-(row_ptr per presynaptic neuron; per synapse a packed target (receptor, neuron) in the postsynaptic batch's input
-ring, a weight and a delay in steps), propagated by cuda/propagate.cu."""
+(storage/layout.py), per synapse a target (receptor, neuron) in the postsynaptic batch's input ring, a weight and a
+delay in steps, propagated by cuda/propagate.cu. The device arrays are the truth: get() reads them back, set()
+writes them in place; the host keeps per connection only the parameters that differ between connections (besides
+weight and delay), and index arrays only when asked for them."""
 from __future__ import annotations
 
 import numpy as np
-from pyNN import common, errors
+from pyNN import errors
 
 from .. import simulator
 from ..timegrid import delay_steps
+from .layout import SORT_CHUNK, arrange, cell_groups, group_index, index_dtype
+
+__all__ = ["StaticCSR", "uniform", "compact", "compact_map", "cell_groups"]
 
 
 def uniform(values) -> bool:
@@ -33,24 +38,12 @@ def compact_map(function, values) -> np.ndarray:
     return compact(function(values))
 
 
-def cell_groups(cells) -> tuple[list, np.ndarray, np.ndarray]:
-    """For a Population, PopulationView or Assembly: its groups, and for each of its cells the position of
-    the cell's group in that list and the cell's index within the group."""
-    if isinstance(cells, common.Assembly):
-        groups, which, local = [], [], []
-        for part in cells.populations:
-            part_groups, part_which, part_local = cell_groups(part)
-            offsets = []
-            for group in part_groups:
-                if group not in groups:
-                    groups.append(group)
-                offsets.append(groups.index(group))
-            which.append(np.asarray(offsets)[part_which])
-            local.append(part_local)
-        return groups, np.concatenate(which), np.concatenate(local)
-    root = cells.grandparent if isinstance(cells, common.PopulationView) else cells
-    local = root.id_to_index(cells.all_cells) if cells is not root else np.arange(cells.size)
-    return [root._group], np.zeros(cells.size, dtype=np.int64), np.asarray(local, dtype=np.int64)
+def steps_of(delays: np.ndarray, dt: float) -> np.ndarray:
+    """Delays (ms) in steps as uint16, a chunk at a time (the checks have bounded them)."""
+    out = np.empty(delays.size, dtype=np.uint16)
+    for first in range(0, delays.size, SORT_CHUNK):
+        out[first:first + SORT_CHUNK] = delay_steps(delays[first:first + SORT_CHUNK], dt)
+    return out
 
 
 PACKED_DELAY_STEPS = 255       # a static synapse packs its delay (8 bits) and target (24 bits) into one word
@@ -62,119 +55,186 @@ class StaticCSR:
     float32 (a word of target and delay, the weight) where delays are at most 255 steps and the target batch's
     input slot has fewer than 2^24 entries, otherwise 10 (target 4, weight 4, delay 2); 4 more in float64."""
     uploaded = ("weight", "delay")   # connection attributes held on the device
-    carried: tuple = ()   # device state kept when the blocks are made anew (a target batch grew)
     recordable = {"weight": "weight"}   # Projection.record() variable -> block array
+    HOST_ONLY = ("rows",)   # block entries kept on the host
 
     def __init__(self, projection):
         self.projection = projection
         self.blocks = []
+        self.size = 0
+        self.delay_range = (1, 1)   # the shortest and longest delay, in steps
         self._built = False
 
+    # -- making the blocks ----------------------------------------------------------------------------
+    def create(self, connections: list) -> None:
+        """Place the connections on the device: `connections` holds two lists of aligned parts, the presynaptic
+        and postsynaptic indices (into projection.pre and .post), consumed. The weights and delays leave the
+        projection's host values; its other per-connection arrays follow the device order."""
+        state, values = simulator.state, self.projection._values
+        weight, delay = values.pop("weight"), values.pop("delay")
+        per_connection = {name: array for name, array in values.items() if not uniform(array)}
+        if not uniform(weight):
+            per_connection["weight"] = weight.astype(state.real)
+        if not uniform(delay):
+            per_connection["delay"] = steps_of(delay, state.dt)
+        self.size = sum(part.size for part in connections[0])
+        steps = delay_steps(delay[:1], state.dt) if delay.size else np.ones(1, np.int64)
+        self.delay_range = (int(steps.min()), int(steps.max())) if "delay" not in per_connection else \
+            (int(per_connection["delay"].min()), int(per_connection["delay"].max()))
+        self.blocks, local, arranged = arrange(self.projection, connections, per_connection)
+        del per_connection
+        for block in self.blocks:
+            span, n = block["span"], block["span"].stop - block["span"].start
+            block.update(row_ptr=state.device_array(block["rows"], np.int64), target_base=0,
+                         target=state.device_array(local[span], np.int32, copy=False),
+                         weight=state.device_array(arranged["weight"][span] if "weight" in arranged
+                                                   else np.full(n, weight[0], state.real), state.real, copy=False),
+                         delay=state.device_array(arranged["delay"][span] if "delay" in arranged
+                                                  else np.full(n, steps[0], np.uint16), np.uint16, copy=False))
+        arranged.pop("weight", None), arranged.pop("delay", None)
+        values.update(arranged)
+
     def build(self) -> None:
-        """Make the blocks; again when a target batch has grown (the targets index its input ring)."""
+        """Make the blocks ready to run; again when a target batch has grown (the targets index its input ring)."""
         if self._built and all(block["post"].batch.size == block["post_batch_size"] for block in self.blocks):
             return
-        old_blocks = self.blocks if self._built else []
-        if self._built:
-            self.download()   # what the device learned is the truth
-        projection = self.projection
-        pre_groups, pre_which, pre_local = cell_groups(projection.pre)
-        post_groups, post_which, post_local = cell_groups(projection.post)
-        pre_block = pre_which[projection._pre]
-        post_block = post_which[projection._post]
-        self.blocks = []
-        for a, pre_group in enumerate(pre_groups):
-            for b, post_group in enumerate(post_groups):
-                members = np.flatnonzero((pre_block == a) & (post_block == b))
-                if members.size == 0:
-                    continue
-                rows = pre_local[projection._pre[members]]
-                order = members[np.argsort(rows, kind="stable")]
-                if order.size < 2 ** 31:
-                    order = order.astype(np.int32)
-                row_ptr = np.zeros(pre_group.size + 1, dtype=np.int64)
-                np.cumsum(np.bincount(rows, minlength=pre_group.size), out=row_ptr[1:])
-                post = post_local[projection._post[order]]
-                block = {"pre": pre_group, "post": post_group, "post_batch_size": post_group.batch.size,
-                         "order": order, "row_ptr": row_ptr, "post_local": post,
-                         # a synapse's target in the post batch's input slot: (receptor, neuron)
-                         "target": post_group.input_target(projection.receptor_type, post)}
-                self.blocks.append(block)
-        self._built = True
         for block in self.blocks:
+            self._place(block)
             self._build_block(block)
-            del block["post_local"]
-        self._write(set(self.uploaded))
-        for block in self.blocks:
-            block.pop("target_host", None)
-        for old, new in zip(old_blocks, self.blocks):   # the same connections: their state carries over
-            if old["pre"] is new["pre"] and old["post"] is new["post"] and np.array_equal(old["order"], new["order"]):
-                for name in self.carried:
-                    if name in old and name in new and old[name].shape == new[name].shape:
-                        simulator.state.write(new[name], old[name])
+        self._built = True
+
+    def _place(self, block: dict) -> None:
+        """Targets at the postsynaptic group's place in its batch's input ring; packed into words when they fit."""
+        state = simulator.state
+        self._unpack(block)
+        base = int(block["post"].input_target(self.projection.receptor_type, 0))
+        if base != block["target_base"]:
+            with state.on_device():
+                block["target"] += np.int32(base - block["target_base"])
+            block["target_base"] = base
+        block["post_batch_size"] = block["post"].batch.size
+        ring = block["post"].batch.size * len(block["post"].model.receptors)
+        # only StaticCSR's own kernel reads packed words; the other strategies' kernels take target and delay
+        if type(self) is StaticCSR and ring <= PACKED_TARGETS and self.delay_range[1] <= PACKED_DELAY_STEPS:
+            with state.on_device():   # in place: the targets' array becomes the words'
+                word, delay = block.pop("target").view(np.uint32), block.pop("delay")
+                for first in range(0, word.size, SORT_CHUNK):
+                    shifted = delay[first:first + SORT_CHUNK].astype(np.uint32)
+                    shifted <<= np.uint32(24)
+                    word[first:first + SORT_CHUNK] |= shifted
+                block["synapse"] = word
+            state.invalidate()
+
+    def _unpack(self, block: dict) -> None:
+        if "synapse" in block:
+            state = simulator.state
+            with state.on_device():   # in place: the words' array becomes the targets'
+                word = block.pop("synapse")
+                block["delay"] = (word >> np.uint32(24)).astype(np.uint16)
+                word &= np.uint32(PACKED_TARGETS - 1)
+                block["target"] = word.view(np.int32)
+            state.invalidate()
 
     def _build_block(self, block: dict) -> None:
-        state = simulator.state
-        block["row_ptr"] = state.device_array(block["row_ptr"], np.int64)
-        # only StaticCSR's own kernel reads packed words; the other strategies' kernels take target and delay
-        block["packed"] = type(self) is StaticCSR and self._packable(block)
-        if block["packed"]:
-            block["target_host"] = block.pop("target")   # kept while the block is made: the words need it
-        else:
-            block["target"] = state.device_array(block["target"], np.int32)
+        """What a strategy adds to a block for its kernels."""
 
-    def _packable(self, block: dict) -> bool:
-        steps = delay_steps(self.projection._values["delay"][block["order"]], simulator.state.dt)
-        ring = block["post"].batch.size * len(block["post"].model.receptors)
-        return ring <= PACKED_TARGETS and (steps.size == 0 or steps.max() <= PACKED_DELAY_STEPS)
+    @property
+    def packed(self) -> list:
+        return ["synapse" in block for block in self.blocks]
 
-    def _targets(self, block: dict) -> np.ndarray:
-        """The block's targets (row-major), recomputed from the connections (packed blocks keep none)."""
-        if "target_host" in block:
-            return block["target_host"]
-        groups, which, local = cell_groups(self.projection.post)
-        post = local[self.projection._post[block["order"]]]
-        return block["post"].input_target(self.projection.receptor_type, post)
+    # -- reading the device -----------------------------------------------------------------------------
+    def _post_local(self, block: dict) -> np.ndarray:
+        """The block's postsynaptic cells (indices within their group), on the host."""
+        to_host = simulator.state.backend.to_host
+        if "synapse" in block:
+            return (to_host(block["synapse"]) & (PACKED_TARGETS - 1)).astype(np.int32) - np.int32(block["target_base"])
+        return to_host(block["target"]) - np.int32(block["target_base"])
 
-    def upload(self, names) -> None:
-        """Write connection attributes onto the device: in place when the arrays exist (the step plan holds them),
-        otherwise as new arrays (and the plan is rebuilt)."""
-        names = set(names) & set(self.uploaded)
-        if not self._built or not names:
-            return
-        if "delay" in names and self.projection.max_delay_steps() + 1 > simulator.state._ring_slots:
-            simulator.state.invalidate()   # the input rings need more slots
-        if "delay" in names and any(block.get("packed") for block in self.blocks) and \
-                self.projection.max_delay_steps() > PACKED_DELAY_STEPS:
-            self._built = False   # too long to pack: the blocks are made anew, unpacked, at the next run
-            simulator.state.invalidate()
-            return
-        self._write(names)
+    def _steps(self, block: dict) -> np.ndarray:
+        to_host = simulator.state.backend.to_host
+        if "synapse" in block:
+            return (to_host(block["synapse"]) >> 24).astype(np.uint16)
+        return np.array(to_host(block["delay"]))
 
-    def _write(self, names) -> None:
-        state = simulator.state
+    def indices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each connection's presynaptic and postsynaptic index (into projection.pre and .post), on the host."""
+        dtype = index_dtype(max(self.projection.pre.size, self.projection.post.size))
+        pre, post = np.empty(self.size, dtype), np.empty(self.size, dtype)
         for block in self.blocks:
-            for name, values in self._device_values(block, names).items():
-                if name in block and block[name].shape == values.shape and block[name].dtype == values.dtype:
-                    state.write(block[name], values)
+            span = block["span"]
+            pre[span] = np.repeat(group_index(self.projection.pre, block["pre"]), np.diff(block["rows"]))
+            post[span] = group_index(self.projection.post, block["post"])[self._post_local(block)]
+        return pre, post
+
+    def read(self, name: str) -> np.ndarray:
+        """A connection attribute of every connection (connection order), from the device for weight and delay."""
+        from ..projections import as_stored
+        state = simulator.state
+        if name == "weight":
+            out = np.empty(self.size)
+            for block in self.blocks:
+                out[block["span"]] = state.backend.to_host(block["weight"])
+            return as_stored(out, state.real)
+        if name == "delay":
+            out = np.empty(self.size)
+            for block in self.blocks:
+                out[block["span"]] = self._steps(block)
+            return state.time_of(out)
+        return self.projection._values[name]
+
+    def read_at(self, name: str, index: int) -> float:
+        """One connection's attribute."""
+        from ..projections import as_stored
+        state = simulator.state
+        if name not in ("weight", "delay"):
+            return float(self.projection._values[name][index])
+        block = next(block for block in self.blocks if block["span"].start <= index < block["span"].stop)
+        k = slice(index - block["span"].start, index - block["span"].start + 1)
+        if name == "weight":
+            return float(as_stored(state.backend.to_host(block["weight"][k]), state.real)[0])
+        if "synapse" in block:
+            return float(state.time_of(int(state.backend.to_host(block["synapse"][k])[0]) >> 24))
+        return float(state.time_of(int(state.backend.to_host(block["delay"][k])[0])))
+
+    # -- writing the device -----------------------------------------------------------------------------
+    def upload(self, values: dict) -> None:
+        """Write new connection attributes (connection order, validated) onto the device, in place where the
+        arrays exist (the step plan holds them)."""
+        state = simulator.state
+        if "weight" in values:
+            for block in self.blocks:
+                state.write(block["weight"], values["weight"][block["span"]])
+        if "delay" in values:
+            steps = steps_of(values["delay"], state.dt)
+            self.delay_range = (int(steps.min()), int(steps.max())) if steps.size else (1, 1)
+            if self.delay_range[1] + 1 > state._ring_slots:
+                state.invalidate()   # the input rings need more slots
+            for block in self.blocks:
+                if "synapse" in block and self.delay_range[1] > PACKED_DELAY_STEPS:
+                    self._unpack(block)   # too long to pack: unpacked from now on
+                if "synapse" in block:
+                    with state.on_device():
+                        block["synapse"] &= np.uint32(PACKED_TARGETS - 1)
+                        block["synapse"] |= state.device_array(steps[block["span"]], np.uint32) << np.uint32(24)
                 else:
-                    block[name] = state.device_array(values, values.dtype)
-                    state.invalidate()
+                    state.write(block["delay"], steps[block["span"]])
+        others = set(values) - {"weight", "delay"}
+        if others & set(self.uploaded) and self._built:
+            for block in self.blocks:
+                self._write_parameters(block)
 
-    def _device_values(self, block: dict, names) -> dict:
-        """The device arrays of `names` for one block, in its row-major order."""
-        state, values, out = simulator.state, self.projection._values, {}
-        if "weight" in names:
-            out["weight"] = np.ascontiguousarray(values["weight"][block["order"]], dtype=state.real)
-        if "delay" in names:
-            steps = delay_steps(values["delay"][block["order"]], state.dt)
-            if block.get("packed"):
-                out["synapse"] = (self._targets(block).astype(np.uint32) | (steps.astype(np.uint32) << 24))
+    def _write_parameters(self, block: dict) -> None:
+        """The block's device arrays of the synapse type's other parameters, from the projection's values."""
+
+    def _write(self, block: dict, arrays: dict) -> None:
+        """Device arrays of a block: written in place when their shape and type hold, otherwise made anew."""
+        state = simulator.state
+        for name, values in arrays.items():
+            if name in block and block[name].shape == values.shape and block[name].dtype == values.dtype:
+                state.write(block[name], values)
             else:
-                out["delay"] = steps.astype(np.uint16)
-        return out
-
-    HOST_ONLY = ("order", "post_local", "target_host")   # block entries kept on the host
+                block[name] = state.device_array(values, values.dtype)
+                state.invalidate()
 
     def device_bytes(self) -> int:
         """Bytes of device memory the projection's blocks hold (synapse arrays, row and column pointers, traces)."""
@@ -196,12 +256,10 @@ class StaticCSR:
     def check(self, values: dict) -> None:
         """Checks of the synapse type's parameters beyond weight and delay (raise before anything changes)."""
 
-    def download(self) -> None:
-        """Nothing changes on the device for static synapses."""
-
     def reset(self) -> None:
         """Static synapses keep no state."""
 
+    # -- running -----------------------------------------------------------------------------------------
     def _multiplicity(self, block: dict, spikes: dict) -> tuple:
         """For walks that take a source's several spikes of one step in one thread (cuda/propagate.cu): the
         arguments rank and multiplicity, and the launches that fill them before the walk and clear them after."""
@@ -220,7 +278,7 @@ class StaticCSR:
         launches = []
         for block in self.blocks:
             spikes = block["pre"].spike_list()
-            launches.append(state.launch("propagate_static_packed" if block["packed"] else "propagate_static",
+            launches.append(state.launch("propagate_static_packed" if "synapse" in block else "propagate_static",
                                          spikes["spike_ids"].size * lanes, self._walk_arguments(block, spikes)))
         return launches
 
@@ -231,7 +289,7 @@ class StaticCSR:
         arguments = dict(spikes, clock=state._clock, L=np.int32(state._ring_slots), dt=state.real(state.dt),
                          lanes=np.int32(state.backend.lanes_per_row), row_ptr=block["row_ptr"], weight=block["weight"],
                          slot_size=np.int32(ring[0].size), ring=ring)
-        if block["packed"]:
+        if "synapse" in block:
             arguments["synapse"] = block["synapse"]
         else:
             arguments.update(target=block["target"], delay_steps=block["delay"])

@@ -40,18 +40,18 @@ class DynamicCSR(StaticCSR):
 
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + self.parameters
-        self.carried = tuple(self.state)
         super().__init__(projection)
         self.initial_values = {}   # state array -> connection-order values given by Projection.initialize()
         self.check(projection._values)
 
     def _initial(self, block: dict, name: str) -> np.ndarray:
         initial, _ = self.state[name]
+        span = block["span"]
         if name in self.initial_values:
-            return self.initial_values[name][block["order"]]
+            return self.initial_values[name][span]
         if isinstance(initial, str):
-            return self.projection._values[initial][block["order"]]
-        return np.full(block["order"].size, initial)
+            return self.projection._values[initial][span]
+        return np.full(span.stop - span.start, initial)
 
     def initialize(self, variable: str, values: np.ndarray) -> None:
         if variable not in self.initial_names:
@@ -82,31 +82,32 @@ class DynamicCSR(StaticCSR):
         return simulator.state.real if kind == "real" else kind
 
     def _build_block(self, block: dict) -> None:
+        """The per-synapse state (once: it stays when the blocks are placed anew) and the parameters."""
         for name, (_, kind) in self.state.items():
-            block[name] = simulator.state.device_array(self._initial(block, name), self._dtype(kind))
-        super()._build_block(block)
+            if name not in block:
+                block[name] = simulator.state.device_array(self._initial(block, name), self._dtype(kind))
+        if "per_synapse" not in block:
+            self._write_parameters(block)
 
     def _extra_parameters(self, block: dict) -> dict:
         """Parameters per synapse that do not come from the connections (e.g. from the postsynaptic cells)."""
         return {}
 
-    def _device_values(self, block, names) -> dict:
-        out = super()._device_values(block, names)
-        if names & set(self.parameters):
-            values = dict({name: self.projection._values[name][block["order"]] for name in self.parameters},
-                          **self._extra_parameters(block))
-            one = all(uniform(array) for array in values.values())
-            for name, array in values.items():
-                dtype = np.int32 if name in self.integer_parameters else simulator.state.real
-                out[name] = np.ascontiguousarray(array[:1] if one else array, dtype=dtype)
-            block["per_synapse"] = 0 if one else 1
-        return out
+    def _write_parameters(self, block: dict) -> None:
+        values = dict({name: self.projection._values[name][block["span"]] for name in self.parameters},
+                      **self._extra_parameters(block))
+        one = all(uniform(array) for array in values.values())
+        self._write(block, {name: np.ascontiguousarray(array[:1] if one else array, dtype=np.int32
+                                                       if name in self.integer_parameters else simulator.state.real)
+                            for name, array in values.items()})
+        block["per_synapse"] = 0 if one else 1
 
     def reset(self) -> None:
         """The per-synapse state back to its initial values, as a fresh synapse."""
         for block in self.blocks:
             for name in self.state:
-                simulator.state.write(block[name], self._initial(block, name))
+                if name in block:
+                    simulator.state.write(block[name], self._initial(block, name))
 
     def launches(self) -> list:
         state = simulator.state
@@ -149,7 +150,6 @@ class TsodyksMarkramCSR(DynamicCSR):
     state = {"x": (1.0, "real"), "y": (0.0, "real"), "u": (0.0, "real"), "last_stamp": (0, np.int64)}
     initial_names = {"u": "u", "x": "x", "y": "y"}
     recordable = {"weight": "weight", "u": "u", "x": "x", "y": "y"}
-    HOST_ONLY = StaticCSR.HOST_ONLY + ("tau_psc_host",)
 
     def check(self, values: dict) -> None:
         super().check(values)
@@ -166,12 +166,8 @@ class TsodyksMarkramCSR(DynamicCSR):
                 "%s: tau_rec must differ from the postsynaptic current's time constant (NEST's tau_psc), both %g ms"
                 % (self.projection.label, taus[same][0]))
 
-    def _build_block(self, block: dict) -> None:
-        block["tau_psc_host"] = tau_psc(block["post"], self.projection.receptor_type)[block["post_local"]]
-        super()._build_block(block)
-
     def _extra_parameters(self, block):
-        return {"tau_psc": block["tau_psc_host"]}
+        return {"tau_psc": tau_psc(block["post"], self.projection.receptor_type)[self._post_local(block)]}
 
 
 class StochasticTsodyksMarkramCSR(DynamicCSR):

@@ -81,11 +81,11 @@ def test_packed_and_unpacked_static_synapses():
     long = sim.Projection(source, cells[1:2], sim.OneToOneConnector(), sim.StaticSynapse(weight=0.5, delay=30.0))
     cells.record("v")
     sim.run(20.0)
-    assert short._device.blocks[0]["packed"] and not long._device.blocks[0]["packed"]
+    assert short._device.packed == [True] and long._device.packed == [False]
     assert short._device.device_bytes() == 4 + 8 + 2 * 8   # the word, the weight (float64), two row pointers
     short.set(delay=31.0)
     sim.run(60.0)
-    assert not short._device.blocks[0]["packed"]
+    assert short._device.packed == [False]
     v = np.asarray(cells.get_data().segments[0].filter(name="v")[0])
     times = np.arange(v.shape[0]) * 0.1
     rises = [times[np.flatnonzero(np.diff(v[:, k]) > 1e-9)] for k in range(2)]
