@@ -102,6 +102,7 @@ class Projection(common.Projection):
             del direct   # the parts are handed on, and freed as they are placed
         values, self._pending = self._collect()
         self._store(values, check=True, replace=True)   # raises before registration
+        del values   # the storage takes the weights and delays from self._values and frees them
         self._device = storage_for(self)   # raises before registration
         self._device.create(self._pending)   # takes the index parts
         self._pending = None
@@ -160,7 +161,7 @@ class Projection(common.Projection):
             scalar = all(part.size <= 1 or part.strides[0] == 0 for part in parts) and \
                 len({float(part.flat[0]) for part in parts if part.size}) <= 1
             collected[name] = np.broadcast_to(parts[0].flat[0] if n else 0.0, (n,)) if scalar and n else \
-                compact(np.concatenate(parts) if parts else np.zeros(0))
+                compact(parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0))
         return collected, [pre, post]
 
     def _check(self, values: dict) -> None:
@@ -244,33 +245,35 @@ class Projection(common.Projection):
         return float(simulator.state.time_of(self._device.delay_range[0])) if len(self) else None
 
     def _get_attributes_as_list(self, names):
-        columns = []
-        for name in names:
-            if name == "presynaptic_index":
-                columns.append(self._pre)
-            elif name == "postsynaptic_index":
-                columns.append(self._post)
-            else:
-                columns.append(self._attribute(name))
+        indices = self._indices or (self._device.indices() if {"presynaptic_index", "postsynaptic_index"} &
+                                    set(names) else (None, None))   # made for this call, not kept
+        columns = [indices[0] if name == "presynaptic_index" else indices[1] if name == "postsynaptic_index"
+                   else self._attribute(name) for name in names]
         return list(zip(*[column.tolist() for column in columns]))
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
-        operation = self.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
-        arrays = []
-        for name in names:
-            values = self._attribute(name)
-            array = np.full((self.pre.size, self.post.size), np.nan)
-            flat = self._pre.astype(np.int64) * self.post.size + self._post
+        """(n_pre, n_post) arrays, NaN where there is no connection; several connections of one pair reduced by
+        `multiple_synapses` (PyNN's sum, min, max, first or last)."""
+        operation = {"sum": np.add, "min": np.minimum, "max": np.maximum}.get(multiple_synapses)
+        if operation is None and multiple_synapses not in ("first", "last"):
+            raise ValueError("multiple_synapses must be one of sum, min, max, first, last, got %r"
+                             % (multiple_synapses,))
+        values = [self._attribute(name) for name in names]
+        arrays = [np.full((self.pre.size, self.post.size), np.nan) for _ in names]
+        for span, pre, post in self._device.chunks():   # row-aligned: a pair's connections are in one chunk
+            flat = pre.astype(np.int64) * self.post.size + post
             order = np.argsort(flat, kind="stable")
-            flat, values = flat[order], values[order]
-            unique, first = np.unique(flat, return_index=True)
-            if unique.size == flat.size:
-                array.flat[flat] = values
-            else:
-                reduced = [operation.reduce(part) if hasattr(operation, "reduce") else _fold(operation, part)
-                           for part in np.split(values, first[1:])]
-                array.flat[unique] = reduced
-            arrays.append(array)
+            flat = flat[order]
+            starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+            for array, all_values in zip(arrays, values):
+                chunk = all_values[span][order]
+                if starts.size == flat.size or multiple_synapses == "first":
+                    reduced = chunk[starts]
+                elif multiple_synapses == "last":
+                    reduced = chunk[np.r_[starts[1:], flat.size] - 1]
+                else:
+                    reduced = operation.reduceat(chunk, starts)
+                array.flat[flat[starts]] = reduced
         return arrays
 
     # -- pyNN.cupy extension: recording synaptic variables (synapse_recording.py) -----------------------------
@@ -310,19 +313,15 @@ class Projection(common.Projection):
         parameter_space.shape = (self.pre.size, self.post.size)
         updates = {}
         for name, lazy in parameter_space.items():
-            self._attribute(name)
+            self._attribute(name, read=False)
             base = lazy.base_value
             if lazy.is_homogeneous:
                 updates[name] = np.full(len(self), float(lazy.evaluate(simplify=True)))
             elif isinstance(base, RandomDistribution) and not lazy.operations:
                 updates[name] = np.asarray(base.next(len(self)), dtype=float)
             else:
-                updates[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[self._pre, self._post]
+                array = np.asarray(lazy.evaluate(simplify=False), dtype=float)
+                updates[name] = np.empty(len(self))
+                for span, pre, post in self._device.chunks():
+                    updates[name][span] = array[pre, post]
         self._store(updates, check=True)
-
-
-def _fold(operation, values):
-    result = values[0]
-    for value in values[1:]:
-        result = operation(result, value)
-    return result

@@ -71,14 +71,17 @@ class StaticCSR:
         and postsynaptic indices (into projection.pre and .post), consumed. The weights and delays leave the
         projection's host values; its other per-connection arrays follow the device order."""
         state, values = simulator.state, self.projection._values
+        per_connection = {name: array for name, array in values.items()
+                          if name not in ("weight", "delay") and not uniform(array)}
         weight, delay = values.pop("weight"), values.pop("delay")
-        per_connection = {name: array for name, array in values.items() if not uniform(array)}
-        if not uniform(weight):
-            per_connection["weight"] = weight.astype(state.real)
         if not uniform(delay):
             per_connection["delay"] = steps_of(delay, state.dt)
+        delay = delay[:1].copy()   # the float64 arrays go as soon as they are converted
+        if not uniform(weight):
+            per_connection["weight"] = weight.astype(state.real)
+        weight = weight[:1].copy()
+        steps = delay_steps(delay, state.dt) if delay.size else np.ones(1, np.int64)
         self.size = sum(part.size for part in connections[0])
-        steps = delay_steps(delay[:1], state.dt) if delay.size else np.ones(1, np.int64)
         self.delay_range = (int(steps.min()), int(steps.max())) if "delay" not in per_connection else \
             (int(per_connection["delay"].min()), int(per_connection["delay"].max()))
         self.blocks, local, arranged = arrange(self.projection, connections, per_connection)
@@ -156,14 +159,29 @@ class StaticCSR:
             return (to_host(block["synapse"]) >> 24).astype(np.uint16)
         return np.array(to_host(block["delay"]))
 
+    def chunks(self):
+        """The connections in pieces of about SORT_CHUNK whole rows: (range of connection indices, presynaptic and
+        postsynaptic indices into projection.pre and .post), made on the host as they are asked for."""
+        for block in self.blocks:
+            pre_index = group_index(self.projection.pre, block["pre"])
+            post_index = group_index(self.projection.post, block["post"])
+            post_local, rows, start = self._post_local(block), block["rows"], block["span"].start
+            first = 0
+            while first < rows.size - 1:
+                last = max(first + 1, int(np.searchsorted(rows, rows[first] + SORT_CHUNK, side="right")) - 1)
+                low, high = int(rows[first]), int(rows[last])
+                if high > low:
+                    yield (slice(start + low, start + high),
+                           np.repeat(pre_index[first:last], np.diff(rows[first:last + 1])),
+                           post_index[post_local[low:high]])
+                first = last
+
     def indices(self) -> tuple[np.ndarray, np.ndarray]:
         """Each connection's presynaptic and postsynaptic index (into projection.pre and .post), on the host."""
         dtype = index_dtype(max(self.projection.pre.size, self.projection.post.size))
         pre, post = np.empty(self.size, dtype), np.empty(self.size, dtype)
-        for block in self.blocks:
-            span = block["span"]
-            pre[span] = np.repeat(group_index(self.projection.pre, block["pre"]), np.diff(block["rows"]))
-            post[span] = group_index(self.projection.post, block["post"])[self._post_local(block)]
+        for span, pre_chunk, post_chunk in self.chunks():
+            pre[span], post[span] = pre_chunk, post_chunk
         return pre, post
 
     def read(self, name: str) -> np.ndarray:
