@@ -41,6 +41,16 @@ DEVICE void emit_spike(long long i, int* spike_ids, int* spike_count, int capaci
     else atomicAdd(dropped, 1);
 }
 
+// Slots of a ring of `size` steps without a division per synapse: `now` is step % size and 0 <= d < size.
+DEVICE long long slot_after(long long now, int d, int size) {
+    const long long slot = now + d;
+    return slot >= size ? slot - size : slot;
+}
+DEVICE long long slot_before(long long now, int d, int size) {
+    const long long slot = now - d;
+    return slot < 0 ? slot + size : slot;
+}
+
 // The entries of a spike list in use this step (a count beyond the capacity is an overflow, reported by the host).
 DEVICE int spikes_this_step(const int* spike_count, int spike_capacity) {
     return spike_count[0] < spike_capacity ? spike_count[0] : spike_capacity;

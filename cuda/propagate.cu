@@ -10,12 +10,12 @@ KERNEL void propagate_static(
     const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
     int slot_size, REAL* ring)
 {
-    const long long step = clock[0];
+    const long long now = clock[0] % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         const int pre = spike_ids[t / lanes];
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
-            const long long slot = (step + delay_steps[j]) % L;
+            const long long slot = slot_after(now, delay_steps[j], L);
             atomicAdd(&ring[slot * slot_size + target[j]], weight[j]);
         }
     }
@@ -47,13 +47,13 @@ KERNEL void propagate_static_packed(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     const long long* row_ptr, const unsigned int* synapse, const REAL* weight, int slot_size, REAL* ring)
 {
-    const long long step = clock[0];
+    const long long now = clock[0] % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         const int pre = spike_ids[t / lanes];
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
             const unsigned int word = synapse[j];
-            const long long slot = (step + (word >> 24)) % L;
+            const long long slot = slot_after(now, (int)(word >> 24), L);
             atomicAdd(&ring[slot * slot_size + (word & 0xFFFFFFu)], weight[j]);
         }
     }

@@ -184,7 +184,7 @@ KERNEL void stdp_depress_propagate(
     const REAL* w_max, const REAL* mu_minus, int per_synapse, const REAL* a_plus, int rule, const int* rank,
     const int* multiplicity, int synapse_traces, REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt)
 {
-    const long long step = clock[0];
+    const long long step = clock[0], now_h = step % H, now_l = step % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
@@ -192,13 +192,13 @@ KERNEL void stdp_depress_propagate(
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
             const int d = delay_steps[j];
             const long long p = j * per_synapse;
-            const long long slot = ((step - d) % H + H) % H;   // before step 0 the ring holds zeros
+            const long long slot = slot_before(now_h, d, H);   // before step 0 the ring holds zeros
             const REAL k_minus = post_trace[slot * n_post + (target[j] - target_base)];
             REAL w = weight[j];
             for (int r = 0; r < spikes; ++r) {
                 w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
                                         : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus[p]);
-                atomicAdd(&ring[((step + d) % L) * slot_size + target[j]], w);
+                atomicAdd(&ring[slot_after(now_l, d, L) * slot_size + target[j]], w);
             }
             weight[j] = w;
             if (synapse_traces)   // NEST: Kplus = Kplus exp((t_last - t) / tau_plus) + 1, for each spike
@@ -225,7 +225,7 @@ KERNEL void stdp_facilitate_axonal(
     GRID_STRIDE(t, (long long)count * lanes) {
         const int post = spike_ids[t / lanes], lane = (int)(t % lanes);
         for (int dk = 0; dk < n_delays; ++dk) {
-            const long long slot = ((step - delay_values[dk]) % H + H) % H;   // before step 0: zeros
+            const long long slot = slot_before(step % H, delay_values[dk], H);   // before step 0: zeros
             const long long segment = (long long)post * n_delays + dk;
             for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
                 const int s = perm[c];
@@ -250,7 +250,7 @@ KERNEL void stdp_depress_axonal(
     const REAL* a_minus, const REAL* w_min, const REAL* w_max, const REAL* mu_minus, int per_synapse, int rule,
     const int* history_spikes)
 {
-    const long long arrival = clock[0] + 1;
+    const long long arrival = clock[0] + 1, arrival_slot = arrival % L;
     const int most = busiest_slot(arrival, H, history_counts, n_delays, delay_values);
     GRID_STRIDE(t, (long long)most * lanes) {
         const int k = (int)(t / lanes), lane = (int)(t % lanes);
@@ -270,7 +270,7 @@ KERNEL void stdp_depress_axonal(
                 for (int r = 0; r < spikes; ++r) {
                     w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
                                             : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus[p]);
-                    atomicAdd(&ring[(arrival % L) * slot_size + target[j]], w);
+                    atomicAdd(&ring[arrival_slot * slot_size + target[j]], w);
                 }
                 weight[j] = w;
             }

@@ -14,7 +14,7 @@ KERNEL void bernoulli_propagate(
     int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, const REAL* p, int per_synapse,
     const int* rank, const int* multiplicity)
 {
-    const long long step = clock[0];
+    const long long step = clock[0], now_l = step % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
@@ -26,7 +26,8 @@ KERNEL void bernoulli_propagate(
                 transmitted += philox_uniform(bits.v[0], bits.v[1]) < (double)p[j * per_synapse];
             }
             if (transmitted)
-                atomicAdd(&ring[((step + delay_steps[j]) % L) * slot_size + target[j]], (REAL)transmitted * weight[j]);
+                atomicAdd(&ring[slot_after(now_l, delay_steps[j], L) * slot_size + target[j]],
+                          (REAL)transmitted * weight[j]);
         }
     }
 }
@@ -42,7 +43,7 @@ KERNEL void stochastic_tsodyks_markram_propagate(
     long long* survival_stamp, long long* last_stamp, const REAL* U, const REAL* tau_rec, const REAL* tau_facil,
     int per_synapse, const int* rank, const int* multiplicity)
 {
-    const long long step = clock[0], stamp = step + 1;
+    const long long step = clock[0], stamp = step + 1, now_l = step % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
@@ -68,7 +69,7 @@ KERNEL void stochastic_tsodyks_markram_propagate(
             if (recovered[j] && philox_uniform(bits.v[2], bits.v[3]) < uj) {
                 recovered[j] = 0;
                 survival_stamp[j] = stamp;
-                atomicAdd(&ring[((step + delay_steps[j]) % L) * slot_size + target[j]], weight[j]);
+                atomicAdd(&ring[slot_after(now_l, delay_steps[j], L) * slot_size + target[j]], weight[j]);
             }
         }
     }
@@ -100,7 +101,7 @@ KERNEL void quantal_propagate(
     long long* last_stamp, const REAL* U, const int* n, const REAL* tau_rec, const REAL* tau_facil, int per_synapse,
     const int* rank, const int* multiplicity)
 {
-    const long long step = clock[0], stamp = step + 1;
+    const long long step = clock[0], stamp = step + 1, now_l = step % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
@@ -122,7 +123,8 @@ KERNEL void quantal_propagate(
             u[j] = (REAL)uj;
             last_stamp[j] = stamp;
             if (released > 0)
-                atomicAdd(&ring[((step + delay_steps[j]) % L) * slot_size + target[j]], (REAL)released * weight[j]);
+                atomicAdd(&ring[slot_after(now_l, delay_steps[j], L) * slot_size + target[j]],
+                          (REAL)released * weight[j]);
         }
     }
 }

@@ -14,7 +14,7 @@ KERNEL void tsodyks_markram_propagate(
     const REAL* tau_rec, const REAL* tau_facil, const REAL* tau_psc, int per_synapse, const int* rank,
     const int* multiplicity)
 {
-    const long long step = clock[0];
+    const long long step = clock[0], now_l = step % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         if (rank[t / lanes] != 0) continue;   // the first entry of a source takes all its spikes of this step
@@ -37,7 +37,7 @@ KERNEL void tsodyks_markram_propagate(
                 const double released = uj * xj;
                 xj -= released;
                 yj += released;
-                atomicAdd(&ring[((step + delay_steps[j]) % L) * slot_size + target[j]],
+                atomicAdd(&ring[slot_after(now_l, delay_steps[j], L) * slot_size + target[j]],
                           (REAL)(released * weight[j]));
             }
             last_stamp[j] = step + 1;

@@ -1,9 +1,9 @@
 """Plastic CSR for STDP (cuda/stdp.cu: SpikePairRule with PyNN's weight dependences, Vogels2011Rule): the static
 CSR blocks plus per block a post-major permutation in segments of one (postsynaptic neuron, delay) (and, with axonal
-delays, a permutation of each row into segments of one delay), one trace value per neuron, a ring over the longest delay of one side's trace and
-spike lists (the postsynaptic side when delays are dendritic, NEST's convention; the presynaptic side when they are
-axonal), and the rule's parameters (one value, or one per synapse where they differ). The device holds the
-weights: get() reads them back, set() writes them in place."""
+delays, a permutation of each row into segments of one delay), one trace value per neuron, a ring over the
+longest delay of one side's trace and spike lists (the postsynaptic side when delays are dendritic, NEST's
+convention; the presynaptic side when they are axonal), and the rule's parameters (one value, or one per synapse
+where they differ). The device holds the weights: get() reads them back, set() writes them in place."""
 from __future__ import annotations
 
 import numpy as np
@@ -133,7 +133,8 @@ class PlasticCSR(StaticCSR):
     def _synapse_traces(self, block: dict) -> dict:
         """The arguments of the per-synapse presynaptic traces (arrays of one element where they are not used)."""
         state = simulator.state
-        n_synapses, n_pre = (block["span"].stop - block["span"].start, block["pre"].size) if block["synapse_traces"] else (1, 1)
+        span = block["span"]
+        n_synapses, n_pre = (span.stop - span.start, block["pre"].size) if block["synapse_traces"] else (1, 1)
         if "kplus" not in block or block["kplus"].size != n_synapses:
             block["kplus"] = state.zeros(n_synapses, state.real)
             block["last_pre"] = state.device_array(np.full(n_pre, -1), np.int64)
