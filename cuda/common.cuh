@@ -41,6 +41,14 @@ DEVICE void emit_spike(long long i, int* spike_ids, int* spike_count, int capaci
     else atomicAdd(dropped, 1);
 }
 
+// A hint to fetch values[index[k]] ahead of its use (k < end) where the hardware cannot guess the address: on
+// the CPU twin, whose walks of a column of synapses jump through the weights; nothing on the GPU.
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+#define PREFETCH(values, index, k, end)
+#else
+#define PREFETCH(values, index, k, end) if ((k) < (end)) __builtin_prefetch(&(values)[(index)[k]], 1)
+#endif
+
 // Slots of a ring of `size` steps without a division per synapse: `now` is step % size and 0 <= d < size.
 DEVICE long long slot_after(long long now, int d, int size) {
     const long long slot = now + d;

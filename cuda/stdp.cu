@@ -144,9 +144,11 @@ KERNEL void stdp_facilitate(
             const long long slot = from % H;
             if (k >= history_counts[slot]) continue;
             const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
+            const long long end = col_ptr[segment + 1];
             if (synapse_traces || per_synapse || rule != RULE_SPIKE_PAIR) {
-                for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
+                for (long long c = col_ptr[segment] + lane; c < end; c += lanes) {
                     const int s = perm[c];
+                    PREFETCH(weight, perm, c + 16 * lanes, end);
                     const long long p = (long long)s * per_synapse;
                     const REAL k_plus = synapse_traces
                         ? synapse_trace(kplus, s, last_pre, col_pre[c], step, dt, tau_plus[s]) : pre_trace[col_pre[c]];
@@ -156,8 +158,9 @@ KERNEL void stdp_facilitate(
                 continue;
             }
             const REAL a = a_plus[0], w_top = w_max[0], mu = mu_plus[0];   // the common case: one value of each
-            for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
+            for (long long c = col_ptr[segment] + lane; c < end; c += lanes) {
                 const int s = perm[c];
+                PREFETCH(weight, perm, c + 16 * lanes, end);
                 weight[s] = stdp_potentiate(weight[s], pre_trace[col_pre[c]], a, w_top, mu);
             }
         }
@@ -227,8 +230,10 @@ KERNEL void stdp_facilitate_axonal(
         for (int dk = 0; dk < n_delays; ++dk) {
             const long long slot = slot_before(step % H, delay_values[dk], H);   // before step 0: zeros
             const long long segment = (long long)post * n_delays + dk;
-            for (long long c = col_ptr[segment] + lane; c < col_ptr[segment + 1]; c += lanes) {
+            const long long end = col_ptr[segment + 1];
+            for (long long c = col_ptr[segment] + lane; c < end; c += lanes) {
                 const int s = perm[c];
+                PREFETCH(weight, perm, c + 16 * lanes, end);
                 const long long p = (long long)s * per_synapse;
                 const REAL k_plus = pre_trace[slot * n_pre + col_pre[c]];
                 weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
@@ -262,8 +267,10 @@ KERNEL void stdp_depress_axonal(
             const int spikes = history_spikes[slot * history_capacity + k];   // 0: not its source's first entry
             if (spikes == 0) continue;
             const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
-            for (long long i = row_ptr_delay[segment] + lane; i < row_ptr_delay[segment + 1]; i += lanes) {
+            const long long end = row_ptr_delay[segment + 1];
+            for (long long i = row_ptr_delay[segment] + lane; i < end; i += lanes) {
                 const int j = row_perm[i];
+                PREFETCH(weight, row_perm, i + 16 * lanes, end);
                 const long long p = (long long)j * per_synapse;
                 const REAL k_minus = post_trace[target[j] - target_base];
                 REAL w = weight[j];

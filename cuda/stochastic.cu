@@ -1,5 +1,6 @@
-// Stochastic synapses. Draws come from Philox keyed by (seed, stream, trial, step, synapse index), so every synapse,
-// step and trial draws afresh and reproducibly, identically on the GPU and the CPU twin. Parameters are arrays read
+// Stochastic synapses. Draws come from Philox keyed by (seed, stream, trial, step, synapse): the synapse's index
+// in its projection (first_synapse of the block + j), so every synapse, step and trial draws afresh and
+// reproducibly, identically on the GPU and the CPU twin. Parameters are arrays read
 // at [j * per_synapse]: one value for the projection, or one per synapse. Time stamps are in steps (a spike of step
 // s has the stamp s + 1, NEST's time stamp over dt).
 //
@@ -11,7 +12,8 @@
 KERNEL void bernoulli_propagate(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
-    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, const REAL* p, int per_synapse,
+    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, long long first_synapse,
+    const REAL* p, int per_synapse,
     const int* rank, const int* multiplicity)
 {
     const long long step = clock[0], now_l = step % L;
@@ -22,7 +24,8 @@ KERNEL void bernoulli_propagate(
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes) {
             int transmitted = 0;
             for (int r = 0; r < spikes; ++r) {   // a draw per spike
-                const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock, (unsigned int)j);
+                const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock,
+                                                   (unsigned int)(first_synapse + j));
                 transmitted += philox_uniform(bits.v[0], bits.v[1]) < (double)p[j * per_synapse];
             }
             if (transmitted)
@@ -39,7 +42,8 @@ KERNEL void bernoulli_propagate(
 KERNEL void stochastic_tsodyks_markram_propagate(
     const long long* clock, int L, REAL dt, const int* spike_ids, const int* spike_count, int spike_capacity,
     int lanes, const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
-    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, REAL* u, unsigned char* recovered,
+    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, long long first_synapse,
+    REAL* u, unsigned char* recovered,
     long long* survival_stamp, long long* last_stamp, const REAL* U, const REAL* tau_rec, const REAL* tau_facil,
     int per_synapse, const int* rank, const int* multiplicity)
 {
@@ -60,7 +64,8 @@ KERNEL void stochastic_tsodyks_markram_propagate(
             }
             u[j] = (REAL)uj;
             last_stamp[j] = stamp;
-            const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock, (unsigned int)j);
+            const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock,
+                                                   (unsigned int)(first_synapse + j));
             if (!recovered[j]) {
                 const double survival = exp(-(double)(stamp - survival_stamp[j]) * (double)dt / (double)tau_rec[k]);
                 if (philox_uniform(bits.v[0], bits.v[1]) > survival) recovered[j] = 1;
@@ -97,7 +102,8 @@ DEVICE int binomial_draw(int n, double p, double uniform) {
 KERNEL void quantal_propagate(
     const long long* clock, int L, REAL dt, const int* spike_ids, const int* spike_count, int spike_capacity,
     int lanes, const long long* row_ptr, const int* target, const REAL* weight, const unsigned short* delay_steps,
-    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, int* available, REAL* u,
+    int slot_size, REAL* ring, unsigned long long seed, unsigned int stream, long long first_synapse,
+    int* available, REAL* u,
     long long* last_stamp, const REAL* U, const int* n, const REAL* tau_rec, const REAL* tau_facil, int per_synapse,
     const int* rank, const int* multiplicity)
 {
@@ -109,7 +115,8 @@ KERNEL void quantal_propagate(
         for (long long j = row_ptr[pre] + t % lanes; j < row_ptr[pre + 1]; j += lanes)
         for (int r = 0; r < spikes; ++r) {   // one after another, each with its own draws
             const long long k = j * per_synapse;
-            const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock, (unsigned int)j);
+            const Philox4 bits = philox_draw(occurrence_seed(seed, r), stream, clock,
+                                                   (unsigned int)(first_synapse + j));
             int a = available[j];
             double uj = u[j];
             if (last_stamp[j] >= 0) {

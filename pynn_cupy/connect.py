@@ -122,6 +122,10 @@ def _from_list(connector, projection):
     table = np.asarray(connector.conn_list, dtype=float)
     if table.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
+    fractional = table[:, :2] != np.round(table[:, :2])
+    if fractional.any():
+        raise ConnectionError("FromListConnector: cell indices must be whole numbers, got %g"
+                              % table[:, :2][fractional][0])
     outside = (table[:, 0] < 0) | (table[:, 0] >= projection.pre.size)
     if outside.any():
         raise ConnectionError("FromListConnector: presynaptic index %d out of range (population of %d)"

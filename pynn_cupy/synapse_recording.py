@@ -76,7 +76,7 @@ class SynapseRecorder:
                 where = self.connections[columns] - span.start
                 launches.append(state.launch("record_columns", columns.size, {
                     "clock": state._clock, "window": self._device["window"], "interval": np.int32(self.interval),
-                    "n_recorded": np.int32(columns.size), "index": state.device_array(where[columns], np.int32),
+                    "n_recorded": np.int32(columns.size), "index": state.device_array(where, np.int32),
                     "columns": state.device_array(columns, np.int32), "row_size": np.int32(self.connections.size),
                     "values": block[storage.recordable[variable]], "out": out}))
         return launches

@@ -166,7 +166,7 @@ def check_stdp(values: dict, label: str) -> None:
             "%s: initial weight %g is outside the STDP bounds [w_min, w_max] = [%g, %g]"
             % (label, weight[outside][0], values["w_min"][outside][0], values["w_max"][outside][0]))
     for name in ("tau",) if vogels else ("tau_minus",):   # per postsynaptic cell in NEST
-        if not (values[name] == values[name].flat[0]).all():
+        if values[name].size and not (values[name] == values[name].flat[0]).all():
             raise errors.NoModelAvailableError(
                 "pyNN.cupy: %s: %s differs between connections (%s, ...); per-connection values of %s are not "
                 "implemented yet (traces are kept per neuron)" % (label, name, np.unique(values[name])[:3], name))

@@ -14,6 +14,7 @@ from .layout import SORT_CHUNK, counting_sort
 from .static import StaticCSR, uniform
 
 RULE_SPIKE_PAIR, RULE_VOGELS = 0, 1   # cuda/stdp.cu
+RINGS = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes")   # a block's state over steps
 
 
 def rule_arrays(values: dict) -> dict:
@@ -109,6 +110,8 @@ class PlasticCSR(StaticCSR):
         # the side whose trace and spike lists need a history: post (delays dendritic) or pre (axonal)
         remembered = block["pre"] if self.axonal else block["post"]
         capacity = int(remembered.spike_list()["spike_capacity"])
+        earlier = {name: block[name] for name in RINGS if name in block}   # new delays: the traces go on
+        earlier_history = block.get("H", 0)
         block.update(
             H=history, pre_trace=state.zeros((history if self.axonal else 1, n_pre), state.real),
             post_trace=state.zeros((1 if self.axonal else history, n_post), state.real),
@@ -116,7 +119,23 @@ class PlasticCSR(StaticCSR):
             history_capacity=capacity)
         if self.axonal:   # each history entry with its source's spikes in the step (0 after its first entry)
             block["history_spikes"] = state.zeros((history, capacity), np.int32)
+        if earlier:
+            self._carry_rings(block, earlier, earlier_history)
         state.invalidate()
+
+    @staticmethod
+    def _carry_rings(block: dict, earlier: dict, earlier_history: int) -> None:
+        """Delays set between runs: the traces and spike histories of the last steps that both rings hold, into
+        the new rings (slot step % H). Steps further back than the earlier longest delay were not kept (zeros)."""
+        state = simulator.state
+        steps = np.arange(max(0, state.step - min(earlier_history, block["H"]) + 1), state.step + 1)
+        for name, array in earlier.items():
+            old, new = state.backend.to_host(array), np.array(state.backend.to_host(block[name]))
+            if old.shape[0] == earlier_history and new.shape[0] == block["H"]:   # rings over the steps
+                new[steps % block["H"]] = old[steps % earlier_history]
+            else:   # one value per neuron
+                new[...] = old
+            state.write(block[name], new)
 
     def _write_parameters(self, block: dict) -> None:
         values, span, real = self.projection._values, block["span"], simulator.state.real
@@ -143,7 +162,7 @@ class PlasticCSR(StaticCSR):
 
     def upload(self, values: dict) -> None:
         """As StaticCSR's; new delays change the post-major segments and the trace rings: they are made anew at the
-        next run (weights as learned, traces cleared)."""
+        next run, the weights as learned and the traces carried over."""
         if set(values) & {"tau_plus", "tau_minus", "tau"}:
             simulator.state.invalidate()   # kernel scalars of the step plan (trace decays, exponents)
         super().upload(values)
@@ -164,6 +183,8 @@ class PlasticCSR(StaticCSR):
                 state.write(block["last_pre"], -1)
 
     def launches(self) -> list:
+        if not self.blocks:
+            return []
         state = simulator.state
         lanes = np.int32(state.backend.lanes_per_row)
         constants = rule_constants(self.projection._values)

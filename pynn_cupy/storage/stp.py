@@ -119,7 +119,8 @@ class DynamicCSR(StaticCSR):
         launches = []
         for block in self.blocks:
             spikes = block["pre"].spike_list()
-            arguments = dict(self._walk_arguments(block, spikes), **extra, per_synapse=np.int32(block["per_synapse"]))
+            arguments = dict(self._walk_arguments(block, spikes), **extra, per_synapse=np.int32(block["per_synapse"]),
+                             first_synapse=np.int64(block["span"].start))   # the draws' key: the projection's index
             arguments.update((name, block[name]) for name in tuple(self.state) + tuple(self.parameters))
             arguments.update((name, block[name]) for name in self._extra_parameters(block))
             multiplicity, before, after = self._multiplicity(block, spikes)

@@ -345,3 +345,42 @@ def _nest_rule(pre, post, w, d, tau_plus, tau_minus, a_plus, a_minus, w_max):
         k_plus = k_plus * np.exp((t_last - t_pre) / tau_plus) + 1.0
         t_last = t_pre
     return w
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.0])
+def test_setting_the_same_delays_between_runs_changes_nothing(fraction):
+    """New delays rebuild a plastic block's segments and rings; the traces and spike histories go on (NEST keeps
+    them too), so delays set to their values between runs leave the learning exactly as in one run. (They used to
+    be cleared.)"""
+    def learn(set_delays: bool):
+        sim.setup(timestep=0.1, precision="float64", max_delay=5.0)
+        rng = np.random.default_rng(5)
+        trains = [np.round(np.cumsum(rng.exponential(25.0, 20)), 1) + 0.5 for _ in range(6)]
+        source = sim.Population(6, sim.SpikeSourceArray(spike_times=trains))
+        post = sim.Population(3, sim.IF_curr_exp(tau_refrac=2.0, i_offset=0.6))
+        projection = sim.Projection(source, post, sim.AllToAllConnector(), sim.STDPMechanism(
+            timing_dependence=sim.SpikePairRule(tau_plus=16.8, tau_minus=33.7, A_plus=0.005, A_minus=0.00525),
+            weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=0.8), weight=0.4, delay=1.0,
+            dendritic_delay_fraction=fraction))
+        delays = rng.choice([1.0, 1.5, 3.0], (6, 3))
+        projection.set(delay=delays)
+        sim.run(150.0)
+        if set_delays:
+            projection.set(delay=delays)
+        sim.run(250.0)
+        weights = projection.get("weight", format="array")
+        sim.end()
+        return weights
+    assert np.array_equal(learn(True), learn(False))
+    assert not np.array_equal(learn(False), np.full((6, 3), 0.4))
+
+
+def test_empty_plastic_projection_runs():
+    sim.setup(timestep=0.1)
+    source, post = sim.Population(4, sim.SpikeSourceArray(spike_times=[1.0])), sim.Population(3, sim.IF_curr_exp())
+    projection = sim.Projection(source, post, sim.FixedProbabilityConnector(0.0), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.1,
+        delay=1.0))
+    sim.run(5.0)
+    assert len(projection) == 0 and projection.get("weight", format="list") == []
+    sim.end()

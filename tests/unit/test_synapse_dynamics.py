@@ -162,3 +162,24 @@ def test_several_spikes_of_a_source_in_one_step():
         expected += 0.5 * x
         x -= 0.5 * x
     np.testing.assert_allclose(one, expected, rtol=1e-6)
+
+
+def test_release_draws_of_separate_blocks_are_independent():
+    """The synapses of a projection onto an Assembly sit in one block per population; each synapse draws with its
+    own key (its index in the projection), so releases onto the two populations are independent (they used to
+    share the draws of synapses with the same index in their blocks)."""
+    sim.setup(timestep=0.1, rng_seed=7)
+    n = 400
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=np.arange(1.0, 1.0 + 5.0 * n, 5.0)))
+    cell = dict(tau_m=1e9, v_thresh=1e6, v_rest=0.0, v_reset=0.0, tau_refrac=0.1, cm=1.0)
+    a, b = sim.Population(1, sim.IF_curr_delta(**cell)), sim.Population(1, sim.IF_curr_delta(**cell))
+    for population in (a, b):
+        population.initialize(v=0.0)
+        population.record("v")
+    sim.Projection(source, a + b, sim.AllToAllConnector(), sim.SimpleStochasticSynapse(p=0.5, weight=1.0, delay=1.0))
+    sim.run(5.0 * n + 5.0)
+    released = [np.diff(np.asarray(p.get_data().segments[0].analogsignals[0])[:, 0]) > 0.5 for p in (a, b)]
+    both = (released[0] & released[1]).sum() / n
+    assert released[0].sum() / n == pytest.approx(0.5, abs=0.08)
+    assert both == pytest.approx(0.25, abs=0.07)   # 0.5 when the draws were shared
+    sim.end()

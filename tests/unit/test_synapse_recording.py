@@ -85,3 +85,24 @@ def test_recording_errors():
     segments = projection.get_data().segments
     assert len(segments) == 2 and np.asarray(segments[1].analogsignals[0]).shape == (6, 1)
     sim.end()
+
+
+def test_recording_a_projection_of_several_blocks():
+    """A projection from an Assembly has a block per population; each recorded connection is sampled from its own
+    block (a connection of the second block used to be looked up twice and fail)."""
+    sim.setup(timestep=0.1, precision="float64")
+    a = sim.Population(2, sim.SpikeSourceArray(spike_times=[5.0, 15.0]))
+    b = sim.Population(3, sim.SpikeSourceArray(spike_times=[8.0]))
+    post = sim.Population(2, sim.IF_curr_exp(i_offset=1.0))
+    projection = sim.Projection(a + b, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(w_max=1.0),
+        weight=0.2, delay=1.0))
+    projection.record("weight", sampling_interval=1.0, connections=[1, 5, 9])
+    sim.run(30.0)
+    signal = projection.get_data().segments[0].analogsignals[0]
+    final = [w for _, _, w in projection.get("weight", format="list")]
+    assert signal.shape == (31, 3)
+    np.testing.assert_array_equal(np.asarray(signal)[-1], np.array(final)[[1, 5, 9]])
+    assert list(signal.array_annotations["presynaptic_index"]) == [int(projection[i].presynaptic_index)
+                                                                   for i in (1, 5, 9)]
+    sim.end()
