@@ -26,6 +26,22 @@ KERNEL void spike_source_array_update(
 // rate * dt, drawn by inverse transform from one Philox uniform keyed by (seed, stream, trial, step, i).
 // `mean_count` is rate*dt per neuron; active while first_step <= step < end_step. Spikes that do not fit
 // the spike list are counted in `dropped` (the host reports them).
+DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* mean_count, const long long* first_step,
+                           const long long* end_step, const int* pop, const SpikeList& out) {
+    const Member m = member_of(i, pop, out.layout);
+    if (step < first_step[m.row] || step >= end_step[m.row] || !(mean_count[m.row] > 0)) return;
+    const double mean = (double)mean_count[m.row];
+    double probability = exp(-mean);
+    double cumulative = probability;
+    int count = 0;
+    while (u > cumulative && count < 2000) {   // 4x the largest mean allowed (MAX_MEAN_COUNT)
+        ++count;
+        probability *= mean / count;
+        cumulative += probability;
+    }
+    for (int c = 0; c < count; ++c) emit_member_spike(m, out);
+}
+
 KERNEL void spike_source_poisson_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
     const REAL* mean_count, const long long* first_step, const long long* end_step,
@@ -33,22 +49,19 @@ KERNEL void spike_source_poisson_update(
 {
     const long long step = clock[0];
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
     GRID_STRIDE(i, n) {
-        const Member m = member_of(i, pop, layout);
-        if (step < first_step[m.row] || step >= end_step[m.row] || !(mean_count[m.row] > 0)) continue;
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
-        const double u = philox_uniform(bits.v[0], bits.v[1]);
-        const double mean = (double)mean_count[m.row];
-        double probability = exp(-mean);
-        double cumulative = probability;
-        int count = 0;
-        while (u > cumulative && count < 2000) {   // 4x the largest mean allowed (MAX_MEAN_COUNT)
-            ++count;
-            probability *= mean / count;
-            cumulative += probability;
-        }
-        for (int c = 0; c < count; ++c) emit_member_spike(m, out);
+        poisson_spikes(i, philox_uniform(bits.v[0], bits.v[1]), step, mean_count, first_step, end_step, pop, out);
     }
+#else   // the same draws, a tile at a time
+    GRID_STRIDE(t, (n + PHILOX_TILE - 1) / PHILOX_TILE) {
+        double u[PHILOX_TILE];
+        philox_uniform_tile(seed, stream, clock, (unsigned int)(t * PHILOX_TILE), u);
+        for (int l = 0; l < PHILOX_TILE && t * PHILOX_TILE + l < n; ++l)
+            poisson_spikes(t * PHILOX_TILE + l, u[l], step, mean_count, first_step, end_step, pop, out);
+    }
+#endif
 }
 
 // SpikeSourcePoissonRefractory as NEST's ppd_sup_generator with one component process: in each active step

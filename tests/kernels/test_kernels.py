@@ -67,6 +67,18 @@ def test_philox_known_answers(step, index, stream, seed, expected):
     assert out.tolist() == expected
 
 
+def test_tiled_draws_are_the_draws_one_at_a_time():
+    """The CPU twin draws per-neuron uniforms a tile at a time (vectorized); they equal philox_draw's."""
+    backend = get_backend("cpu", "float32")
+    clock = np.array([123456789, 3], dtype=np.int64)
+    out = {tiled: np.zeros(1000) for tiled in (0, 1)}
+    for tiled, values in out.items():
+        backend.plan([(backend.kernel("philox_uniform_fill"), 1, 1, (
+            np.uint64(0x299F31D0A4093822), np.uint32(7), clock, np.uint32(4000000000), np.int32(1000),
+            np.int32(tiled), values))]).run(1)
+    assert np.array_equal(out[0], out[1]) and 0.45 < out[0].mean() < 0.55
+
+
 def _small_network_spikes(threads=1):
     import pyNN.cupy as sim
     sim.setup(timestep=0.1, device="cpu", precision="float64", rng_seed=7, threads=threads)
