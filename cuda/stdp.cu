@@ -210,6 +210,16 @@ KERNEL void stdp_depress_propagate(
     }
 }
 
+// With axonal delays and tau_plus per synapse (synapse_traces = 1), each synapse keeps its trace of the
+// presynaptic spikes that reached it: kplus at its last arrival (step last_arrival, -1 before any) without that
+// arrival's spikes (kplus_pending). Its value at `step` of the arrivals strictly before `step`:
+DEVICE REAL arrival_trace(const REAL* kplus, const REAL* kplus_pending, const long long* last_arrival, long long s,
+                          long long step, REAL dt, REAL tau_plus) {
+    if (last_arrival[s] == step) return kplus[s];
+    return (REAL)((double)(kplus[s] + kplus_pending[s])
+                  * exp(-(double)(step - last_arrival[s]) * (double)dt / (double)tau_plus));
+}
+
 // Delays entirely axonal (dendritic_delay_fraction = 0): a presynaptic spike of step p reaches the synapse (and
 // the soma) at step p + d, a postsynaptic spike reaches the synapse at once. The roles of the traces swap: the
 // presynaptic trace keeps a ring of H values and the presynaptic spike lists a history; the postsynaptic trace
@@ -221,7 +231,8 @@ KERNEL void stdp_facilitate_axonal(
     const long long* clock, int H, const int* spike_ids, const int* spike_count, int spike_capacity, int lanes,
     int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre, int n_pre,
     const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, const REAL* mu_plus, int per_synapse,
-    int rule)
+    int rule, int synapse_traces, const REAL* kplus, const REAL* kplus_pending, const long long* last_arrival,
+    const REAL* tau_plus, REAL dt)
 {
     const long long step = clock[0];
     const int count = spikes_this_step(spike_count, spike_capacity);
@@ -235,7 +246,9 @@ KERNEL void stdp_facilitate_axonal(
                 const int s = perm[c];
                 PREFETCH(weight, perm, c + 16 * lanes, end);
                 const long long p = (long long)s * per_synapse;
-                const REAL k_plus = pre_trace[slot * n_pre + col_pre[c]];
+                const REAL k_plus = synapse_traces
+                    ? arrival_trace(kplus, kplus_pending, last_arrival, s, step, dt, tau_plus[s])
+                    : pre_trace[slot * n_pre + col_pre[c]];
                 weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
                                                 : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
             }
@@ -253,7 +266,8 @@ KERNEL void stdp_depress_axonal(
     int lanes, int n_delays, const int* delay_values, const long long* row_ptr_delay, const int* row_perm,
     const int* target, REAL* weight, int L, int slot_size, REAL* ring, int target_base, const REAL* post_trace, const REAL* a_plus,
     const REAL* a_minus, const REAL* w_min, const REAL* w_max, const REAL* mu_minus, int per_synapse, int rule,
-    const int* history_spikes)
+    const int* history_spikes, int synapse_traces, REAL* kplus, REAL* kplus_pending, long long* last_arrival,
+    const REAL* tau_plus, REAL dt)
 {
     const long long arrival = clock[0] + 1, arrival_slot = arrival % L;
     const int most = busiest_slot(arrival, H, history_counts, n_delays, delay_values);
@@ -280,6 +294,11 @@ KERNEL void stdp_depress_axonal(
                     atomicAdd(&ring[arrival_slot * slot_size + target[j]], w);
                 }
                 weight[j] = w;
+                if (synapse_traces) {
+                    kplus[j] = arrival_trace(kplus, kplus_pending, last_arrival, j, arrival, dt, tau_plus[j]);
+                    kplus_pending[j] = (REAL)spikes;
+                    last_arrival[j] = arrival;
+                }
             }
         }
     }

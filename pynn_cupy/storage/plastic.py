@@ -50,11 +50,6 @@ class PlasticCSR(StaticCSR):
         if "weight" not in values:   # the bounds are checked against the weights the device holds
             values = dict(values, weight=self.read("weight"))
         check_stdp(values, self.projection.label)
-        if "tau_plus" in values and self.axonal and not uniform(values["tau_plus"]):
-            from pyNN import errors
-            raise errors.NoModelAvailableError(
-                "pyNN.cupy: %s: tau_plus differs between connections, which needs per-synapse traces of the "
-                "presynaptic arrivals: not implemented with dendritic_delay_fraction=0 yet" % self.projection.label)
 
     @property
     def axonal(self) -> bool:
@@ -150,15 +145,20 @@ class PlasticCSR(StaticCSR):
         self._write(block, out)
 
     def _synapse_traces(self, block: dict) -> dict:
-        """The arguments of the per-synapse presynaptic traces (arrays of one element where they are not used)."""
+        """The arguments of the per-synapse presynaptic traces (arrays of one element where they are not used):
+        kplus per synapse, and the step of the last presynaptic spike per presynaptic neuron (dendritic delays) or
+        of the last arrival per synapse, whose spikes kplus_pending holds (axonal delays)."""
         state = simulator.state
-        span = block["span"]
-        n_synapses, n_pre = (span.stop - span.start, block["pre"].size) if block["synapse_traces"] else (1, 1)
+        span, used = block["span"], block["synapse_traces"]
+        n_synapses = span.stop - span.start if used else 1
         if "kplus" not in block or block["kplus"].size != n_synapses:
             block["kplus"] = state.zeros(n_synapses, state.real)
-            block["last_pre"] = state.device_array(np.full(n_pre, -1), np.int64)
-        return dict(synapse_traces=np.int32(block["synapse_traces"]), kplus=block["kplus"],
-                    last_pre=block["last_pre"], tau_plus=block["tau_plus"], dt=state.real(state.dt))
+            block["kplus_pending"] = state.zeros(n_synapses if self.axonal else 1, state.real)
+            block["last_pre"] = state.device_array(np.full(block["pre"].size if used and not self.axonal else 1, -1),
+                                                   np.int64)
+            block["last_arrival"] = state.device_array(np.full(n_synapses if self.axonal else 1, -1), np.int64)
+        return dict(synapse_traces=np.int32(used), tau_plus=block["tau_plus"], dt=state.real(state.dt),
+                    **{name: block[name] for name in ("kplus", "kplus_pending", "last_pre", "last_arrival")})
 
     def upload(self, values: dict) -> None:
         """As StaticCSR's; new delays change the post-major segments and the trace rings: they are made anew at the
@@ -176,11 +176,12 @@ class PlasticCSR(StaticCSR):
         """Traces and spike histories back to zero; the weights stay as learned (as NEST)."""
         state = simulator.state
         for block in self.blocks:
-            for name in ("pre_trace", "post_trace", "history_counts", "kplus"):
+            for name in ("pre_trace", "post_trace", "history_counts", "kplus", "kplus_pending"):
                 if name in block:
                     state.write(block[name], 0)
-            if "last_pre" in block:
-                state.write(block["last_pre"], -1)
+            for name in ("last_pre", "last_arrival"):
+                if name in block:
+                    state.write(block[name], -1)
 
     def launches(self) -> list:
         if not self.blocks:
@@ -239,6 +240,7 @@ class PlasticCSR(StaticCSR):
         n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
         delays = dict(n_delays=np.int32(block["n_delays"]), delay_values=block["delay_values"], lanes=lanes)
         multiplicity, before, after = self._multiplicity(block, pre)
+        traces = self._synapse_traces(block)
         return [
             before,
             state.launch("spike_history_store_counted", pre["spike_ids"].size, dict(
@@ -253,12 +255,13 @@ class PlasticCSR(StaticCSR):
             state.launch("trace_spikes", post["spike_ids"].size, dict(
                 post, clock=state._clock, H=np.int32(1), n=n_post, decay=decay_minus, trace=block["post_trace"])),
             state.launch("stdp_facilitate_axonal", post["spike_ids"].size * lanes, dict(
-                post, **parameters, **delays, clock=state._clock, H=H, col_ptr=block["col_ptr"], perm=block["perm"],
-                col_pre=block["col_pre"], n_pre=n_pre, pre_trace=block["pre_trace"], weight=block["weight"])),
+                post, **parameters, **delays, **traces, clock=state._clock, H=H, col_ptr=block["col_ptr"],
+                perm=block["perm"], col_pre=block["col_pre"], n_pre=n_pre, pre_trace=block["pre_trace"],
+                weight=block["weight"])),
             state.launch("stdp_depress_axonal", block["history_capacity"] * lanes, dict(
-                history, **parameters, **delays, row_ptr_delay=block["row_ptr_delay"], row_perm=block["row_perm"],
-                target=block["target"],
-                weight=block["weight"], L=np.int32(state._ring_slots), slot_size=np.int32(ring[0].size), ring=ring,
+                history, **parameters, **delays, **traces, row_ptr_delay=block["row_ptr_delay"],
+                row_perm=block["row_perm"], target=block["target"], weight=block["weight"],
+                L=np.int32(state._ring_slots), slot_size=np.int32(ring[0].size), ring=ring,
                 target_base=np.int32(block["target_base"]), post_trace=block["post_trace"],
                 history_spikes=block["history_spikes"])),
         ]

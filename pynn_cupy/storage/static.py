@@ -12,7 +12,7 @@ from .. import simulator
 from ..timegrid import delay_steps
 from .layout import SORT_CHUNK, arrange, cell_groups, group_index, index_dtype
 
-__all__ = ["StaticCSR", "uniform", "compact", "compact_map", "cell_groups"]
+__all__ = ["StaticCSR", "uniform", "compact", "cell_groups"]
 
 
 def uniform(values) -> bool:
@@ -28,14 +28,6 @@ def compact(values) -> np.ndarray:
     if values.ndim == 1 and values.size > 1 and uniform(values):
         return np.broadcast_to(values[:1].copy(), values.shape)
     return values
-
-
-def compact_map(function, values) -> np.ndarray:
-    """function(values) elementwise, computed once for a compact array."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 1 and values.size > 1 and values.strides[0] == 0:
-        return np.broadcast_to(np.asarray(function(values[:1].copy()), dtype=float), values.shape)
-    return compact(function(values))
 
 
 def steps_of(delays: np.ndarray, dt: float) -> np.ndarray:

@@ -153,12 +153,7 @@ def test_unsupported_configurations_are_refused():
         timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.5))
     with pytest.raises(errors.NoModelAvailableError, match="tau_minus differs between connections"):
         projection.set(tau_minus=np.array([[10.0, 20.0], [10.0, 20.0]]))   # per postsynaptic cell, as NEST
-    axonal = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
-        timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence(), weight=0.5,
-        dendritic_delay_fraction=0))
-    with pytest.raises(errors.NoModelAvailableError, match="tau_plus differs between connections"):
-        axonal.set(tau_plus=np.array([[10.0, 20.0], [10.0, 20.0]]))
-    assert axonal.get("tau_plus", format="list")[0][2] == 20.0   # unchanged
+    assert projection.get("tau_minus", format="list")[0][2] == 20.0   # unchanged
     with pytest.raises(errors.ConnectionError):   # a spike source takes no input, plastic or not
         sim.Projection(post, pre, sim.AllToAllConnector(), sim.STDPMechanism(
             timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence()))
@@ -181,9 +176,11 @@ def _axonal_rule(pre, post, w, d, tau_plus, tau_minus, a_plus, a_minus, w_max):
     return w
 
 
-def test_axonal_delays_against_the_rule():
+@pytest.mark.parametrize("per_connection_tau_plus", [False, True])
+def test_axonal_delays_against_the_rule(per_connection_tau_plus):
     """dendritic_delay_fraction = 0 (Brian2's and SpiNNaker's convention; pyNN.nest refuses it): irregular trains
-    through synapses with delays of 1 and 2.5 ms; every final weight equals the rule computed event by event."""
+    through synapses with delays of 1 and 2.5 ms; every final weight equals the rule computed event by event, also
+    with tau_plus per connection (each synapse then keeps its own trace of the arrivals)."""
     rng = np.random.default_rng(11)
     trains = [np.unique(np.round(np.cumsum(rng.exponential(40.0, 12)), 1)) for _ in range(8)]
     trains = [t[(t > 1.0) & (t < 400.0)] for t in trains]
@@ -200,6 +197,8 @@ def test_axonal_delays_against_the_rule():
     projection = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
     delays = rng.choice([1.0, 2.5], (8, 3))
     projection.set(delay=delays)
+    tau_plus = rng.choice([5.0, 12.5, TAU_PLUS, 40.0], (8, 3)) if per_connection_tau_plus else np.full((8, 3), TAU_PLUS)
+    projection.set(tau_plus=tau_plus)
     post.record("spikes")
     sim.run(450.0)
     posts = [np.asarray(train) for train in post.get_data().segments[0].spiketrains]
@@ -210,7 +209,7 @@ def test_axonal_delays_against_the_rule():
         i, j = int(i), int(j)
         arrived = posts[j][posts[j] <= 450.0]
         expected = _axonal_rule(trains[i][trains[i] + delays[i, j] <= 450.0], arrived, 0.01, delays[i, j],
-                                TAU_PLUS, TAU_MINUS, 0.05, 0.06, 0.02)
+                                tau_plus[i, j], TAU_MINUS, 0.05, 0.06, 0.02)
         assert w == pytest.approx(expected, rel=1e-12, abs=1e-15), (i, j)
     sim.end()
 
