@@ -18,6 +18,9 @@ from pyNN.errors import ConnectionError, InvalidDimensionsError, InvalidParamete
 from pyNN.common import Assembly
 from pyNN.random import RandomDistribution
 
+from . import simulator
+from .timegrid import delay_steps
+
 DRAW_BLOCK = 1 << 22   # uniform numbers drawn at a time (bounds the memory of a connectivity draw)
 MAX_MAP_ENTRIES = 1 << 24   # largest (pre, post) map of a distance-dependent parameter evaluated whole
 
@@ -176,10 +179,30 @@ def synapse_values(projection, pre: list, post: list, given=()):
         elif isinstance(base, RandomDistribution):
             if base.rng is connector_rng:
                 return None
-            values[name] = np.asarray(base.next(n), dtype=float)
+            values[name] = _draw(projection, name, base, pre)
         else:
             values[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[_whole(pre), _whole(post)]
     return values
+
+
+def _draw(projection, name: str, distribution: RandomDistribution, parts: list) -> np.ndarray:
+    """A parameter drawn from `distribution` part by part (one draw's numbers, drawn in pieces), weights and delays
+    held as the device will hold them, so that no float64 array per connection is made: weights in the
+    simulation's precision, delays on the time grid in float32 (exact below 2^23 steps), each part checked
+    first so that an error names the value drawn."""
+    n = sum(part.size for part in parts)
+    if name not in ("weight", "delay"):
+        return np.asarray(distribution.next(n), dtype=float)
+    state = simulator.state
+    out, first = np.empty(n, dtype=state.real if name == "weight" else np.float32), 0
+    for part in parts:
+        if part.size == 0:
+            continue
+        drawn = np.atleast_1d(np.asarray(distribution.next(part.size), dtype=float))
+        projection._check({name: drawn})
+        out[first:first + part.size] = drawn if name == "weight" else state.time_of(delay_steps(drawn, state.dt))
+        first += part.size
+    return out
 
 
 def _whole(parts: list) -> np.ndarray:

@@ -153,7 +153,8 @@ class Projection(common.Projection):
                     if default.shape is None:   # a default is one value (STDP's extra parameters come unshaped)
                         default.shape = (1,)
                     value = float(np.asarray(default.evaluate(simplify=True)).ravel()[0])
-                values[name].append(np.broadcast_to(np.asarray(value, dtype=float), (size,)))
+                value = np.asarray(value)   # as given when floats (weights and delays drawn as the device holds them)
+                values[name].append(np.broadcast_to(value if value.dtype.kind == "f" else value.astype(float), (size,)))
         self._chunks = []
         n = sum(part.size for part in pre)
         collected = {}

@@ -22,9 +22,11 @@ def uniform(values) -> bool:
 
 
 def compact(values) -> np.ndarray:
-    """Connection attributes as float64, held as a read-only zero-stride view of one value when they are all equal
-    (no host memory per connection)."""
-    values = np.asarray(values, dtype=float)
+    """Connection attributes as floats (float64 unless given in another float type), held as a read-only
+    zero-stride view of one value when they are all equal (no host memory per connection)."""
+    values = np.asarray(values)
+    if values.dtype.kind != "f":
+        values = values.astype(float)
     if values.ndim == 1 and values.size > 1 and uniform(values):
         return np.broadcast_to(values[:1].copy(), values.shape)
     return values
@@ -70,7 +72,7 @@ class StaticCSR:
             per_connection["delay"] = steps_of(delay, state.dt)
         delay = delay[:1].copy()   # the float64 arrays go as soon as they are converted
         if not uniform(weight):
-            per_connection["weight"] = weight.astype(state.real)
+            per_connection["weight"] = weight.astype(state.real, copy=False)
         weight = weight[:1].copy()
         steps = delay_steps(delay, state.dt) if delay.size else np.ones(1, np.int64)
         self.size = sum(part.size for part in connections[0])

@@ -1,6 +1,8 @@
 """The device order of a projection's connections (storage/layout.py): blocks per (pre group, post group), pre-major
 rows, each row in the order its connections were made; the chunked counting sort that puts them there; and the
 device as the truth for what get() returns."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -98,4 +100,32 @@ def test_a_population_added_after_a_run_leaves_the_connections_in_place():
     sim.Population(4, sim.IF_curr_exp())
     sim.run(5.0)
     assert _pairs(projection, "weight", "delay") == before == sorted(listed)
+    sim.end()
+
+
+def _random_projection(draw_block, monkeypatch, delay=("uniform", (0.5, 3.0))):
+    monkeypatch.setattr(importlib.import_module("pynn_cupy.connect"), "DRAW_BLOCK", draw_block)
+    sim.setup(timestep=0.1)
+    a, b = sim.Population(30, sim.IF_curr_exp()), sim.Population(40, sim.IF_curr_exp())
+    rng = sim.NumpyRNG(seed=9)
+    synapse = sim.StaticSynapse(weight=sim.RandomDistribution("normal", (0.5, 0.1), rng=rng),
+                                delay=sim.RandomDistribution(*delay, rng=rng))
+    projection = sim.Projection(a, b, sim.FixedProbabilityConnector(0.3, rng=sim.NumpyRNG(seed=8)), synapse)
+    connections = _pairs(projection, "weight", "delay")
+    sim.end()
+    return connections
+
+
+def test_weights_and_delays_drawn_part_by_part_are_one_draw(monkeypatch):
+    """Connections drawn a block of columns at a time take their weights and delays part by part, in the
+    device's precision and on the time grid: the same values as one draw for all."""
+    one = _random_projection(1 << 22, monkeypatch)
+    parts = _random_projection(90, monkeypatch)   # a part of 3 columns at a time
+    assert len(one) > 300 and parts == one
+    assert all(abs(d * 10 - round(d * 10)) < 1e-9 for *_, d in one)
+
+
+def test_a_bad_drawn_delay_is_named(monkeypatch):
+    with pytest.raises(sim.errors.ConnectionError, match=r"delay 0\.0[0-4]"):
+        _random_projection(90, monkeypatch, delay=("uniform", (0.0, 0.04)))
     sim.end()
