@@ -132,7 +132,7 @@ def arrange(projection, connections: list, per_connection: dict) -> tuple[list, 
         post[k] = post[k].astype(np.int32, copy=False) if isinstance(projection.post, common.Population) \
             else post_local[post[k]].astype(np.int32)
     names = list(per_connection)
-    counts, local, arrays = counting_sort(pre, n_rows, post, [per_connection[name] for name in names])
+    counts, local, arrays = counting_sort(pre, n_rows, post, [per_connection.pop(name) for name in names])
     blocks, start = [], 0
     for a, pre_group in enumerate(pre_groups):
         for b, post_group in enumerate(post_groups):

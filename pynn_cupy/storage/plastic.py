@@ -77,12 +77,11 @@ class PlasticCSR(StaticCSR):
         dk = lookup[steps]
         del steps
         # the post-major permutation, in segments (post, delay), and each entry's presynaptic cell
-        key = self._post_local(block)
+        keys = [self._post_local(block)]
         if n_delays > 1:
-            key *= np.int32(n_delays)
-            key += dk
-        counts, perm, _ = counting_sort([key], n_post * n_delays, None, [])
-        del key
+            keys[0] *= np.int32(n_delays)
+            keys[0] += dk
+        counts, perm, _ = counting_sort(keys, n_post * n_delays, None, [])
         col_ptr = np.zeros(n_post * n_delays + 1, dtype=np.int64)
         np.cumsum(counts, out=col_ptr[1:])
         col_pre = np.empty(n, dtype=np.int32)
@@ -94,9 +93,9 @@ class PlasticCSR(StaticCSR):
                      col_pre=state.device_array(col_pre, np.int32, copy=False))
         del perm, col_pre, col_ptr
         if self.axonal:   # each row in segments of one delay, for the walk of arriving presynaptic spikes
-            key = np.repeat(np.arange(n_pre, dtype=np.int32) * np.int32(n_delays), np.diff(block["rows"]))
-            key += dk
-            counts, row_perm, _ = counting_sort([key], n_pre * n_delays, None, [])
+            keys = [np.repeat(np.arange(n_pre, dtype=np.int32) * np.int32(n_delays), np.diff(block["rows"]))]
+            keys[0] += dk
+            counts, row_perm, _ = counting_sort(keys, n_pre * n_delays, None, [])
             row_ptr_delay = np.zeros(n_pre * n_delays + 1, dtype=np.int64)
             np.cumsum(counts, out=row_ptr_delay[1:])
             block.update(row_ptr_delay=state.device_array(row_ptr_delay, np.int64),
