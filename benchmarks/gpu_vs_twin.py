@@ -11,13 +11,17 @@ no simulator state is shared. Cases:
 * ``network``: a balanced network of 800 exc + 200 inh IF_cond_exp cells (Vogels-Abbott
   parameters, in-degree ~80 via FixedProbabilityConnector(0.08) with a seeded NumpyRNG), driven by
   100 SpikeSourcePoisson sources (p=0.1, 4 nS).
+* ``plastic``: 40 sources with fixed irregular trains onto 10 IF_curr_exp cells through STDP
+  (SpikePairRule, MultiplicativeWeightDependence; delays 1-3 ms, dendritic) and through
+  SimpleStochasticSynapse (p = 0.5, drawn on the device): the final STDP weights are compared too.
 
 Compared per case: spike counts, whether all spike trains are identical, the largest spike-time
 difference (trains of equal length), the earliest time at which the two sides' spikes differ, the
 relative difference of the mean rate, and the largest |v_A - v_B| over the recorded traces.
 Pass criteria: float64 single neurons: identical spike times and max|dv| <= 1e-6 mV; float32
 single neurons: equal spike counts and spike times within one time step; network: mean rates
-within 3 % (the network is chaotic, so trains are not expected to stay identical).
+within 3 % (the network is chaotic, so trains are not expected to stay identical); plastic: as the single
+neurons in float64, with the STDP weights within 1e-9, and as the network in float32.
 
 Usage::
 
@@ -42,7 +46,7 @@ import numpy as np
 
 DT = 0.1
 SEED = 4242
-CASES = ("curr_dc", "curr_spikes", "cond_dc", "cond_spikes", "network")
+CASES = ("curr_dc", "curr_spikes", "cond_dc", "cond_spikes", "network", "plastic")
 VA_PARAMS = {"tau_m": 20.0, "tau_syn_E": 5.0, "tau_syn_I": 10.0, "v_rest": -60.0, "v_reset": -60.0,
              "v_thresh": -50.0, "cm": 0.2, "tau_refrac": 5.0, "e_rev_E": 0.0, "e_rev_I": -80.0}
 
@@ -98,10 +102,32 @@ def case_network(sim: ModuleType) -> tuple[list[Any], float]:
     return [exc, inh], 500.0
 
 
+def case_plastic(sim: ModuleType) -> tuple[list[Any], float]:
+    """STDP and stochastic release onto one population (see module docstring); the STDP projection is
+    remembered so that its weights are compared."""
+    rng = np.random.default_rng(SEED)
+    trains = [np.unique(np.round(np.cumsum(rng.exponential(25.0, 40)), 1)) + 1.0 for _ in range(40)]
+    sources = sim.Population(40, sim.SpikeSourceArray(spike_times=[t[t < 500.0] for t in trains]))
+    cells = sim.Population(10, sim.IF_curr_exp(tau_refrac=2.0, i_offset=0.5))
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=0.01, A_minus=0.012),
+        weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.4), weight=0.2, delay=1.0)
+    plastic = sim.Projection(sources, cells, sim.AllToAllConnector(), stdp)
+    plastic.set(delay=rng.choice([1.0, 2.0, 3.0], (40, 10)))
+    sim.Projection(sources, cells, sim.AllToAllConnector(),
+                   sim.SimpleStochasticSynapse(p=0.5, weight=0.1, delay=1.5))
+    cells.record(["spikes", "v"])
+    PLASTIC.append(plastic)
+    return [cells], 500.0
+
+
+PLASTIC: list[Any] = []   # the projection whose weights a case compares
+
+
 BUILDERS: dict[str, Callable[[ModuleType], tuple[list[Any], float]]] = {
     "curr_dc": lambda sim: case_dc(sim, False), "cond_dc": lambda sim: case_dc(sim, True),
     "curr_spikes": lambda sim: case_spikes(sim, False),
-    "cond_spikes": lambda sim: case_spikes(sim, True), "network": case_network,
+    "cond_spikes": lambda sim: case_spikes(sim, True), "network": case_network, "plastic": case_plastic,
 }
 
 
@@ -134,10 +160,12 @@ def run_case(sim: ModuleType, extra: dict[str, Any], case: str) -> dict[str, np.
             index.append(np.full(len(st), offset + i))
         offset += pop.size
         vs += [np.asarray(sig.magnitude, dtype=np.float64) for sig in seg.filter(name="v")]
+    weights = np.array(PLASTIC.pop().get("weight", format="list", with_address=False), dtype=float) \
+        if PLASTIC else np.zeros(0)
     sim.end()
     return {"spike_times": np.concatenate(times), "spike_index": np.concatenate(index),
             "n_cells": np.array(offset), "v": np.hstack(vs) if vs else np.zeros((0, 0)),
-            "t_stop": np.array(t_stop), "wall_s": np.array(wall)}
+            "t_stop": np.array(t_stop), "wall_s": np.array(wall), "weights": weights}
 
 
 def worker(side: str, precision: str, cases: list[str], out: str) -> None:
@@ -185,10 +213,12 @@ def compare_case(a: dict[str, np.ndarray], b: dict[str, np.ndarray], case: str,
     rate_rel = abs(na - nb) / max((na + nb) / 2, 1)
     va, vb = a[f"{case}/v"], b[f"{case}/v"]
     dv = float(np.max(np.abs(va - vb))) if va.shape == vb.shape and va.size else None
-    if case == "network":
+    wa, wb = a.get(f"{case}/weights", np.zeros(0)), b.get(f"{case}/weights", np.zeros(0))
+    dw = float(np.max(np.abs(wa - wb))) if wa.shape == wb.shape and wa.size else None
+    if case == "network" or (case == "plastic" and precision == "float32"):
         passed = rate_rel <= 0.03
     elif precision == "float64":
-        passed = identical and dv is not None and dv <= 1e-6
+        passed = identical and dv is not None and dv <= 1e-6 and (not wa.size or (dw is not None and dw <= 1e-9))
     else:
         passed = na == nb and same_len and (max_dt or 0.0) <= DT + 1e-6
     n = int(a[f"{case}/n_cells"])
@@ -197,7 +227,7 @@ def compare_case(a: dict[str, np.ndarray], b: dict[str, np.ndarray], case: str,
             "rate_a_hz": na / n / t_s, "rate_b_hz": nb / n / t_s, "rate_rel_diff": rate_rel,
             "identical_spikes": identical, "max_spike_dt_ms": max_dt,
             "first_difference_ms": None if first_diff is None else float(first_diff),
-            "max_abs_dv_mV": dv, "v_shape_a": list(va.shape), "v_shape_b": list(vb.shape),
+            "max_abs_dv_mV": dv, "max_abs_dw": dw, "v_shape_a": list(va.shape), "v_shape_b": list(vb.shape),
             "wall_a_s": float(a[f"{case}/wall_s"]), "wall_b_s": float(b[f"{case}/wall_s"]),
             "passed": bool(passed)}
 
