@@ -24,14 +24,16 @@ KERNEL void spike_source_array_update(
 
 // SpikeSourcePoisson: in each active step, neuron i emits a Poisson-distributed number of spikes with mean
 // rate * dt, drawn by inverse transform from one Philox uniform keyed by (seed, stream, trial, step, i).
-// `mean_count` is rate*dt per neuron; active while first_step <= step < end_step. Spikes that do not fit
-// the spike list are counted in `dropped` (the host reports them).
-DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* mean_count, const long long* first_step,
-                           const long long* end_step, const int* pop, const SpikeList& out) {
+// `mean_count` is rate*dt per neuron, `p_zero` exp(-mean_count) (0 where the table's precision cannot hold it:
+// computed here); active while first_step <= step < end_step. Spikes that do not fit the spike list are counted
+// in `dropped` (the host reports them).
+DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* mean_count, const REAL* p_zero,
+                           const long long* first_step, const long long* end_step, const int* pop,
+                           const SpikeList& out) {
     const Member m = member_of(i, pop, out.layout);
     if (step < first_step[m.row] || step >= end_step[m.row] || !(mean_count[m.row] > 0)) return;
     const double mean = (double)mean_count[m.row];
-    double probability = exp(-mean);
+    double probability = p_zero[m.row] > 0 ? (double)p_zero[m.row] : exp(-mean);
     double cumulative = probability;
     int count = 0;
     while (u > cumulative && count < 2000) {   // 4x the largest mean allowed (MAX_MEAN_COUNT)
@@ -44,7 +46,7 @@ DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* me
 
 KERNEL void spike_source_poisson_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
-    const REAL* mean_count, const long long* first_step, const long long* end_step,
+    const REAL* mean_count, const REAL* p_zero, const long long* first_step, const long long* end_step,
     const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
@@ -52,14 +54,15 @@ KERNEL void spike_source_poisson_update(
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
     GRID_STRIDE(i, n) {
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
-        poisson_spikes(i, philox_uniform(bits.v[0], bits.v[1]), step, mean_count, first_step, end_step, pop, out);
+        poisson_spikes(i, philox_uniform(bits.v[0], bits.v[1]), step, mean_count, p_zero, first_step, end_step, pop,
+                       out);
     }
 #else   // the same draws, a tile at a time
     GRID_STRIDE(t, (n + PHILOX_TILE - 1) / PHILOX_TILE) {
         double u[PHILOX_TILE];
         philox_uniform_tile(seed, stream, clock, (unsigned int)(t * PHILOX_TILE), u);
         for (int l = 0; l < PHILOX_TILE && t * PHILOX_TILE + l < n; ++l)
-            poisson_spikes(t * PHILOX_TILE + l, u[l], step, mean_count, first_step, end_step, pop, out);
+            poisson_spikes(t * PHILOX_TILE + l, u[l], step, mean_count, p_zero, first_step, end_step, pop, out);
     }
 #endif
 }

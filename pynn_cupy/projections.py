@@ -153,8 +153,9 @@ class Projection(common.Projection):
                     if default.shape is None:   # a default is one value (STDP's extra parameters come unshaped)
                         default.shape = (1,)
                     value = float(np.asarray(default.evaluate(simplify=True)).ravel()[0])
-                value = np.asarray(value)   # as given when floats (weights and delays drawn as the device holds them)
-                values[name].append(np.broadcast_to(value if value.dtype.kind == "f" else value.astype(float), (size,)))
+                value = np.asarray(value)   # floats as given (weights and delays drawn as the device holds them)
+                value = value if value.dtype.kind == "f" else value.astype(float)
+                values[name].append(np.broadcast_to(value, (size,)))
         self._chunks = []
         n = sum(part.size for part in pre)
         collected = {}

@@ -68,6 +68,21 @@ def test_high_rate_poisson_sources_are_not_truncated():
     assert rate == pytest.approx(10000.0, rel=0.01)
 
 
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_poisson_counts_beyond_the_precision_of_exp(precision):
+    """200 spikes per step and source: exp(-200) underflows a float32 table (the kernel then computes it); the
+    counts keep their Poisson mean and variance in either precision."""
+    sim.setup(timestep=1.0, min_delay=1.0, device="cpu", rng_seed=8, precision=precision)
+    sources = sim.Population(20, sim.SpikeSourcePoisson(rate=[200000.0] * 10 + [1000.0] * 10))
+    sources.record("spikes")
+    sim.run(100.0)
+    trains = sources.get_data().segments[0].spiketrains
+    per_step = np.array([np.bincount(np.asarray(t).astype(int), minlength=101)[1:] for t in trains[:10]])
+    assert per_step.mean() == pytest.approx(200.0, rel=0.01)
+    assert per_step.var() == pytest.approx(200.0, rel=0.15)
+    assert np.mean([len(t) for t in trains[10:]]) == pytest.approx(100.0, rel=0.1)
+
+
 def test_overflow_names_population_and_count_and_is_cleared(monkeypatch):
     """A spike list made too small on purpose: the run raises naming the population and the count; once the
     rate is lowered, later runs are clean (the dropped count is cleared after it is reported)."""
