@@ -27,6 +27,7 @@ KERNEL void spike_source_array_update(
 // `mean_count` is rate*dt per neuron, `p_zero` exp(-mean_count) (0 where the table's precision cannot hold it:
 // computed here); active while first_step <= step < end_step. Spikes that do not fit the spike list are counted
 // in `dropped` (the host reports them).
+#define POISSON_TERMS 8
 DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* mean_count, const REAL* p_zero,
                            const long long* first_step, const long long* end_step, const int* pop,
                            const SpikeList& out) {
@@ -36,6 +37,17 @@ DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* me
     double probability = p_zero[m.row] > 0 ? (double)p_zero[m.row] : exp(-mean);
     double cumulative = probability;
     int count = 0;
+    if (u > cumulative) {   // the first terms without a branch per term (the count: how many of them u exceeds)
+        const double steps[POISSON_TERMS] = {1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
+        count = 1;
+        for (int k = 0; k < POISSON_TERMS - 1; ++k) {
+            probability *= mean * steps[k];
+            cumulative += probability;
+            count += u > cumulative;
+        }
+        probability *= mean * steps[POISSON_TERMS - 1];
+        cumulative += probability;
+    }
     while (u > cumulative && count < 2000) {   // 4x the largest mean allowed (MAX_MEAN_COUNT)
         ++count;
         probability *= mean / count;
