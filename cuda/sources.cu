@@ -25,29 +25,28 @@ KERNEL void spike_source_array_update(
 // SpikeSourcePoisson: in each active step, neuron i emits a Poisson-distributed number of spikes with mean
 // rate * dt, drawn by inverse transform from one Philox uniform keyed by (seed, stream, trial, step, i).
 // `mean_count` is rate*dt per neuron, `p_zero` exp(-mean_count) (0 where the table's precision cannot hold it:
-// computed here); active while first_step <= step < end_step. Spikes that do not fit the spike list are counted
-// in `dropped` (the host reports them).
+// computed here) and `p_spike` 1 - p_zero (whether there is a spike at all, precise however low the rate);
+// active while first_step <= step < end_step. Spikes that do not fit the spike list are counted in `dropped`
+// (the host reports them).
 #define POISSON_TERMS 8
 DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* mean_count, const REAL* p_zero,
-                           const long long* first_step, const long long* end_step, const int* pop,
-                           const SpikeList& out) {
+                           const REAL* p_spike, const long long* first_step, const long long* end_step,
+                           const int* pop, const SpikeList& out) {
     const Member m = member_of(i, pop, out.layout);
     if (step < first_step[m.row] || step >= end_step[m.row] || !(mean_count[m.row] > 0)) return;
+    if (1.0 - u >= (double)p_spike[m.row]) return;   // no spike: u <= exp(-mean)
     const double mean = (double)mean_count[m.row];
     double probability = p_zero[m.row] > 0 ? (double)p_zero[m.row] : exp(-mean);
     double cumulative = probability;
-    int count = 0;
-    if (u > cumulative) {   // the first terms without a branch per term (the count: how many of them u exceeds)
-        const double steps[POISSON_TERMS] = {1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
-        count = 1;
-        for (int k = 0; k < POISSON_TERMS - 1; ++k) {
-            probability *= mean * steps[k];
-            cumulative += probability;
-            count += u > cumulative;
-        }
-        probability *= mean * steps[POISSON_TERMS - 1];
+    int count = 1;   // at least one; the next terms without a branch per term (how many of them u exceeds)
+    const double steps[POISSON_TERMS] = {1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
+    for (int k = 0; k < POISSON_TERMS - 1; ++k) {
+        probability *= mean * steps[k];
         cumulative += probability;
+        count += u > cumulative;
     }
+    probability *= mean * steps[POISSON_TERMS - 1];
+    cumulative += probability;
     while (u > cumulative && count < 2000) {   // 4x the largest mean allowed (MAX_MEAN_COUNT)
         ++count;
         probability *= mean / count;
@@ -58,23 +57,24 @@ DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* me
 
 KERNEL void spike_source_poisson_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
-    const REAL* mean_count, const REAL* p_zero, const long long* first_step, const long long* end_step,
-    const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
+    const REAL* mean_count, const REAL* p_zero, const REAL* p_spike, const long long* first_step,
+    const long long* end_step, const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
     const SpikeList out = {layout, spike_ids, spike_counts, dropped};
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
     GRID_STRIDE(i, n) {
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
-        poisson_spikes(i, philox_uniform(bits.v[0], bits.v[1]), step, mean_count, p_zero, first_step, end_step, pop,
-                       out);
+        poisson_spikes(i, philox_uniform(bits.v[0], bits.v[1]), step, mean_count, p_zero, p_spike, first_step,
+                       end_step, pop, out);
     }
 #else   // the same draws, a tile at a time
     GRID_STRIDE(t, (n + PHILOX_TILE - 1) / PHILOX_TILE) {
         double u[PHILOX_TILE];
         philox_uniform_tile(seed, stream, clock, (unsigned int)(t * PHILOX_TILE), u);
         for (int l = 0; l < PHILOX_TILE && t * PHILOX_TILE + l < n; ++l)
-            poisson_spikes(t * PHILOX_TILE + l, u[l], step, mean_count, p_zero, first_step, end_step, pop, out);
+            poisson_spikes(t * PHILOX_TILE + l, u[l], step, mean_count, p_zero, p_spike, first_step, end_step,
+                           pop, out);
     }
 #endif
 }

@@ -204,7 +204,7 @@ class State(common.control.BaseState):
             self._clock = self.device_array([self.step, self.trial], np.int64)   # read by kernels
         if self._spike_counts is None or self._spike_counts.size < len(self.groups):
             self._spike_counts = self.zeros(max(1, len(self.groups)), np.int32)
-        slots = 2
+        slots = max(2, self._ring_slots)   # the input rings never shrink: input pending under longer delays stays
         for projection in self.projections:
             slots = max(slots, projection.max_delay_steps() + 1)
         self._ring_slots = slots

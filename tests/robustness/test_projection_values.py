@@ -92,3 +92,26 @@ def test_packed_and_unpacked_static_synapses():
     assert rises[0][0] == pytest.approx(3.0) and rises[0][rises[0] > 20][0] == pytest.approx(73.0)
     assert rises[1][0] == pytest.approx(32.0) and rises[1][rises[1] > 40][0] == pytest.approx(72.0)
     sim.end()
+
+
+@pytest.mark.parametrize("plastic", [False, True])
+def test_input_in_flight_survives_shorter_delays(plastic):
+    """A spike sent under a 3 ms delay is in the input ring when the delays are set to 1 ms and the step plan is
+    rebuilt (a new population; a plastic projection rebuilds by itself): the ring keeps its slots, so the input
+    arrives when it was due (a shorter ring used to drop it)."""
+    sim.setup(timestep=0.1, precision="float64", max_delay=5.0)
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
+    cell = sim.Population(1, sim.IF_curr_exp(tau_syn_E=0.2, tau_m=1e4, v_thresh=100.0))
+    synapse = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(A_plus=0.0, A_minus=0.0),
+                                weight_dependence=sim.AdditiveWeightDependence(w_max=2.0), weight=1.0, delay=3.0) \
+        if plastic else sim.StaticSynapse(weight=1.0, delay=3.0)
+    projection = sim.Projection(source, cell, sim.OneToOneConnector(), synapse)
+    cell.record("v")
+    sim.run(11.5)
+    projection.set(delay=1.0)
+    sim.Population(1, sim.IF_curr_exp())
+    sim.run(8.5)
+    v = np.asarray(cell.get_data().segments[0].filter(name="v")[0])[:, 0]
+    assert v[-1] - v[0] == pytest.approx(0.2, rel=0.05)   # one PSP of the 1 nA x 0.2 ms charge
+    assert np.flatnonzero(np.diff(v) > 1e-12)[0] * 0.1 == pytest.approx(13.0)
+    sim.end()

@@ -83,6 +83,22 @@ def test_poisson_counts_beyond_the_precision_of_exp(precision):
     assert np.mean([len(t) for t in trains[10:]]) == pytest.approx(100.0, rel=0.1)
 
 
+def test_low_rate_poisson_sources_fire_alike_in_both_precisions():
+    """Whether a source spikes in a step is decided against 1 - exp(-rate dt) held as such, precise in float32
+    however low the rate (held as exp(-rate dt), float32 rounded it to steps of 6e-8 and biased low rates, or
+    silenced them): float32 and float64 give the same spikes."""
+    trains = {}
+    for precision in ("float32", "float64"):
+        sim.setup(timestep=0.1, device="cpu", rng_seed=3, precision=precision)
+        sources = sim.Population(20000, sim.SpikeSourcePoisson(rate=0.05))
+        sources.record("spikes")
+        sim.run(500.0)
+        trains[precision] = [np.asarray(t).tolist() for t in sources.get_data().segments[0].spiketrains]
+        sim.end()
+    assert trains["float32"] == trains["float64"]
+    assert sum(len(t) for t in trains["float64"]) == pytest.approx(500, rel=0.2)
+
+
 def test_overflow_names_population_and_count_and_is_cleared(monkeypatch):
     """A spike list made too small on purpose: the run raises naming the population and the count; once the
     rate is lowered, later runs are clean (the dropped count is cleared after it is reported)."""
