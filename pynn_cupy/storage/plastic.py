@@ -11,7 +11,7 @@ import numpy as np
 from .. import simulator
 from ..standardmodels.synapses import check_stdp
 from .layout import SORT_CHUNK, counting_sort
-from .static import StaticCSR, uniform
+from .static import StaticCSR, steps_of, uniform
 
 RULE_SPIKE_PAIR, RULE_VOGELS = 0, 1   # cuda/stdp.cu
 RINGS = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes")   # a block's state over steps
@@ -104,7 +104,9 @@ class PlasticCSR(StaticCSR):
         # the side whose trace and spike lists need a history: post (delays dendritic) or pre (axonal)
         remembered = block["pre"] if self.axonal else block["post"]
         capacity = int(remembered.spike_list()["spike_capacity"])
-        earlier = {name: block[name] for name in RINGS if name in block}   # new delays: the traces go on
+        # new delays: the traces and spike histories go on; with axonal delays only the postsynaptic trace (the
+        # presynaptic history holds spikes in flight under the old delays: they are dropped, not re-timed)
+        earlier = {name: block[name] for name in (("post_trace",) if self.axonal else RINGS) if name in block}
         earlier_history = block.get("H", 0)
         block.update(
             H=history, pre_trace=state.zeros((history if self.axonal else 1, n_pre), state.real),
@@ -164,6 +166,10 @@ class PlasticCSR(StaticCSR):
         next run, the weights as learned and the traces carried over."""
         if set(values) & {"tau_plus", "tau_minus", "tau"}:
             simulator.state.invalidate()   # kernel scalars of the step plan (trace decays, exponents)
+        if "delay" in values and self._built:
+            steps = steps_of(values["delay"], simulator.state.dt)
+            if all(np.array_equal(self._steps(block), steps[block["span"]]) for block in self.blocks):
+                values = {name: value for name, value in values.items() if name != "delay"}   # the same delays
         super().upload(values)
         if "delay" in values:
             for block in self.blocks:
