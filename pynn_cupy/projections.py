@@ -201,7 +201,12 @@ class Projection(common.Projection):
                         % (self.label, delay, state.dt,
                            "" if max_delay == "auto" else " and at most to max_delay (%g ms)" % max_delay))
         if extremes:   # PyNN's sign checks hold for all the weights when they hold for the lowest and highest
-            check_weights(np.array([min(extremes), max(extremes)]), self)
+            try:
+                check_weights(np.array([min(extremes), max(extremes)]), self)
+            except errors.ConnectionError as exc:
+                raise errors.ConnectionError("%s (%s onto %r): %s; weights from %g to %g"
+                                             % (self.label, self.receptor_type, self.post.label, exc, min(extremes),
+                                                max(extremes))) from None
 
     def _store(self, values: dict, check: bool = True, replace: bool = False) -> None:
         """Validate, then commit new attribute values (and, with replace, new connections)."""

@@ -140,8 +140,8 @@ class PlasticCSR(StaticCSR):
         out = {name: np.ascontiguousarray(array[:1] if one else array[span], dtype=real)
                for name, array in arrays.items()}
         block["per_synapse"] = 0 if one else 1
-        tau = values.get("tau_plus")   # per synapse only where it differs (NEST's Kplus)
-        block["synapse_traces"] = int(tau is not None and not uniform(tau))
+        tau = values.get("tau_plus")   # per synapse where it differs (NEST's Kplus), and from then on
+        block["synapse_traces"] = int(block.get("synapse_traces", 0) or (tau is not None and not uniform(tau)))
         out["tau_plus"] = np.ascontiguousarray(tau[span] if block["synapse_traces"] else [1.0], dtype=real)
         self._write(block, out)
 
@@ -153,13 +153,35 @@ class PlasticCSR(StaticCSR):
         span, used = block["span"], block["synapse_traces"]
         n_synapses = span.stop - span.start if used else 1
         if "kplus" not in block or block["kplus"].size != n_synapses:
-            block["kplus"] = state.zeros(n_synapses, state.real)
-            block["kplus_pending"] = state.zeros(n_synapses if self.axonal else 1, state.real)
-            block["last_pre"] = state.device_array(np.full(block["pre"].size if used and not self.axonal else 1, -1),
-                                                   np.int64)
-            block["last_arrival"] = state.device_array(np.full(n_synapses if self.axonal else 1, -1), np.int64)
+            kplus, pending, last = self._traces_from_shared(block) if used else (np.zeros(1), np.zeros(1), [-1])
+            block["kplus"] = state.device_array(kplus, state.real)
+            block["kplus_pending"] = state.device_array(pending if self.axonal else [0.0], state.real)
+            block["last_pre"] = state.device_array([-1] if self.axonal else last, np.int64)
+            block["last_arrival"] = state.device_array(last if self.axonal else [-1], np.int64)
         return dict(synapse_traces=np.int32(used), tau_plus=block["tau_plus"], dt=state.real(state.dt),
                     **{name: block[name] for name in ("kplus", "kplus_pending", "last_pre", "last_arrival")})
+
+    def _traces_from_shared(self, block: dict) -> tuple:
+        """Per-synapse presynaptic traces (kplus, kplus_pending, last step) as the per-neuron trace has them now:
+        where tau_plus comes to differ between connections after a run, each synapse goes on from its value (NEST
+        keeps a synapse's Kplus when its tau_plus changes)."""
+        to_host, now = simulator.state.backend.to_host, simulator.state.step
+        n_pre = block["pre"].size
+        pre = np.repeat(np.arange(n_pre), np.diff(block["rows"]))
+        trace = to_host(block["pre_trace"])
+        if not self.axonal:   # the trace at this step, just after the last spikes (last_pre per neuron)
+            return trace[0][pre], np.zeros(1), np.full(n_pre, now)
+        # axonal: the trace of the arrivals before this step, read at the emission step now - d; the spikes
+        # arriving now (emitted then) are the pending ones
+        slots = (now - self._steps(block).astype(np.int64)) % block["H"]
+        counts, ids = to_host(block["history_counts"]), to_host(block["history_ids"])
+        spikes = to_host(block["history_spikes"])
+        pending = np.zeros(pre.size)
+        for slot in np.unique(slots):
+            mine = slots == slot
+            per_pre = np.bincount(ids[slot, :counts[slot]], weights=spikes[slot, :counts[slot]], minlength=n_pre)
+            pending[mine] = per_pre[pre[mine]]
+        return trace[slots, pre], pending, np.full(pre.size, now)
 
     def upload(self, values: dict) -> None:
         """As StaticCSR's; new delays change the post-major segments and the trace rings: they are made anew at the

@@ -430,3 +430,47 @@ def test_axonal_spikes_in_flight_are_not_re_timed_when_delays_change():
     assert rises[0][0] == pytest.approx(10.5) and np.all(rises[0] < 12.0)   # one PSP (rising for a few steps)
     assert rises[1].size == 0   # was due at 13.0: dropped with the change at 11.0 (not re-timed to 12.0)
     sim.end()
+
+
+@pytest.mark.parametrize("fraction", [1.0, 0.0])
+@pytest.mark.parametrize("switch", ["to per connection", "back to one value"])
+def test_tau_plus_changed_between_runs(fraction, switch):
+    """tau_plus set between runs, from one value to values per connection or back: every connection whose tau_plus
+    stays 20 ms follows the rule with 20 ms throughout (NEST keeps each synapse's Kplus when its tau_plus changes;
+    the per-synapse traces start from the per-neuron one, and once in use they stay)."""
+    rng = np.random.default_rng(7)
+    trains = [np.unique(np.round(np.cumsum(rng.exponential(15.0, 14)), 1)) for _ in range(3)]
+    trains = [t[(t > 1.0) & (t < 190.0)] for t in trains]
+    sim.setup(timestep=0.1, precision="float64")
+    pre = sim.Population(3, sim.SpikeSourceArray(spike_times=trains))
+    post = sim.Population(2, sim.IF_curr_exp(tau_refrac=2.0, tau_syn_E=0.5))
+    drive = sim.Population(2, sim.SpikeSourceArray(spike_times=[np.arange(5.0 + 3 * k, 200.0, 11.0 + 4 * k)
+                                                                for k in range(2)]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=TAU_MINUS, A_plus=0.05, A_minus=0.06),
+        weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.02), weight=0.01, delay=1.0,
+        dendritic_delay_fraction=fraction))
+    odd = (2, 1) if switch == "to per connection" else (0, 0)   # the connection whose tau_plus is not 20 a while
+    tau = np.full((3, 2), 20.0)
+    tau[odd] = 7.5
+    if switch == "back to one value":
+        projection.set(tau_plus=tau)
+    post.record("spikes")
+    sim.run(100.0)
+    projection.set(tau_plus=tau if switch == "to per connection" else 20.0)
+    sim.run(100.0)
+    weights = projection.get("weight", format="array")
+    posts = [np.asarray(train) for train in post.get_data().segments[0].spiketrains]
+    for i in range(3):
+        for j in range(2):
+            if (i, j) == odd:
+                continue
+            if fraction == 0:
+                expected = _axonal_rule(trains[i][trains[i] + 1.0 <= 199.9], posts[j], 0.01, 1.0, 20.0, TAU_MINUS,
+                                        0.05, 0.06, 0.02)
+            else:
+                expected = _nest_rule(np.append(trains[i], 1e9), posts[j][posts[j] + 1.0 <= 200.0], 0.01, 1.0,
+                                      20.0, TAU_MINUS, 0.05, 0.06, 0.02)
+            assert weights[i, j] == pytest.approx(expected, rel=1e-12), (i, j)
+    sim.end()
