@@ -179,30 +179,36 @@ def synapse_values(projection, pre: list, post: list, given=()):
         elif isinstance(base, RandomDistribution):
             if base.rng is connector_rng:
                 return None
-            values[name] = _draw(projection, name, base, pre)
+            values[name] = Draws(projection, name, base, n) if name in ("weight", "delay") else \
+                np.asarray(base.next(n), dtype=float)
         else:
             values[name] = np.asarray(lazy.evaluate(simplify=False), dtype=float)[_whole(pre), _whole(post)]
     return values
 
 
-def _draw(projection, name: str, distribution: RandomDistribution, parts: list) -> np.ndarray:
-    """A parameter drawn from `distribution` part by part (one draw's numbers, drawn in pieces), weights and delays
-    held as the device will hold them, so that no float64 array per connection is made: weights in the
-    simulation's precision, delays on the time grid in float32 (exact below 2^23 steps), each part checked
-    first so that an error names the value drawn."""
-    n = sum(part.size for part in parts)
-    if name not in ("weight", "delay"):
-        return np.asarray(distribution.next(n), dtype=float)
-    state = simulator.state
-    out, first = np.empty(n, dtype=state.real if name == "weight" else np.float32), 0
-    for part in parts:
-        if part.size == 0:
-            continue
-        drawn = np.atleast_1d(np.asarray(distribution.next(part.size), dtype=float))
-        projection._check({name: drawn})
-        out[first:first + part.size] = drawn if name == "weight" else state.time_of(delay_steps(drawn, state.dt))
-        first += part.size
-    return out
+class Draws:
+    """Weights or delays drawn from a RandomDistribution only as the device's arrays are filled (the counting sort
+    of storage/layout.py asks for them in the order the connections were made, part after part: the numbers of
+    one draw), so that no array of them exists on the host beforehand. Each part is checked (an error names the
+    value drawn) and comes as the device holds it: weights in the run's precision, delays in steps."""
+
+    def __init__(self, projection, name: str, distribution: RandomDistribution, size: int):
+        self.projection, self.name, self.distribution, self.size = projection, name, distribution, size
+        self.dtype = np.dtype(simulator.state.real if name == "weight" else np.uint16)
+        self.checks = []   # more checks of each part: f(values, span of connection indices), e.g. STDP's bounds
+        self.done, self.extremes = 0, []
+
+    def draw(self, k: int) -> np.ndarray:
+        state = simulator.state
+        drawn = np.atleast_1d(np.asarray(self.distribution.next(k), dtype=float)) if k else np.zeros(0)
+        self.projection._check({self.name: drawn})
+        if self.name == "weight" and k:   # the sign rules hold for all the weights drawn so far
+            self.extremes = [min([drawn.min()] + self.extremes), max([drawn.max()] + self.extremes)]
+            self.projection._check({"weight": np.array(self.extremes)})
+        for check in self.checks:
+            check(drawn, slice(self.done, self.done + k))
+        self.done += k
+        return drawn.astype(self.dtype) if self.name == "weight" else delay_steps(drawn, state.dt).astype(np.uint16)
 
 
 def _whole(parts: list) -> np.ndarray:

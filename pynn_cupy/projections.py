@@ -148,6 +148,9 @@ class Projection(common.Projection):
             size = sum(part.size for part in chunk_pre)
             for name in names:
                 value = parameters.get(name, None)
+                if isinstance(value, connect.Draws):   # drawn as the device is filled (the whole-array path)
+                    values[name].append(value)
+                    continue
                 if value is None:
                     default = defaults[name]
                     if default.shape is None:   # a default is one value (STDP's extra parameters come unshaped)
@@ -160,6 +163,9 @@ class Projection(common.Projection):
         n = sum(part.size for part in pre)
         collected = {}
         for name, parts in values.items():   # one value for all connections: no array per connection
+            if len(parts) == 1 and isinstance(parts[0], connect.Draws):
+                collected[name] = parts[0]
+                continue
             scalar = all(part.size <= 1 or part.strides[0] == 0 for part in parts) and \
                 len({float(part.flat[0]) for part in parts if part.size}) <= 1
             collected[name] = np.broadcast_to(parts[0].flat[0] if n else 0.0, (n,)) if scalar and n else \
@@ -176,7 +182,7 @@ class Projection(common.Projection):
         extremes = []
         for name in ("weight", "delay"):
             array = values.get(name)
-            if array is None or array.size == 0:
+            if array is None or array.size == 0 or isinstance(array, connect.Draws):   # Draws check as they draw
                 continue
             distinct = array[:1] if array.strides[0] == 0 else array
             for first in range(0, distinct.size, SORT_CHUNK):
@@ -213,7 +219,7 @@ class Projection(common.Projection):
         values = dict(values)
         if check:
             self._check(values)
-        values = {name: compact(array) for name, array in values.items()}
+        values = {name: array if isinstance(array, connect.Draws) else compact(array) for name, array in values.items()}
         if replace:
             self._values = values
         else:

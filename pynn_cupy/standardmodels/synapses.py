@@ -146,6 +146,15 @@ class GutigWeightDependence(_WeightDependence, synapses.GutigWeightDependence):
     translations = _identity("w_min", "w_max", "mu_plus", "mu_minus")
 
 
+def check_weight_bounds(weight, w_min, w_max, label: str) -> None:
+    outside = ~((weight >= w_min) & (weight <= w_max))
+    if outside.any():
+        raise errors.InvalidParameterValueError(
+            "%s: initial weight %g is outside the STDP bounds [w_min, w_max] = [%g, %g]"
+            % (label, weight[outside][0], np.broadcast_to(w_min, weight.shape)[outside][0],
+               np.broadcast_to(w_max, weight.shape)[outside][0]))
+
+
 def check_stdp(values: dict, label: str) -> None:
     """PyNN's and NEST's checks of STDP parameters (one value per connection): InvalidParameterValueError naming
     the parameter and the value."""
@@ -160,11 +169,11 @@ def check_stdp(values: dict, label: str) -> None:
     bad("w_max", values["w_max"] == 0, "must not be 0 (weights are normalized by it, as NEST's Wmax)")
     bad("w_min", ~(values["w_min"] <= values["w_max"]), "must not be above w_max (%s)" % values["w_max"][:1])
     weight = values["weight"]
-    outside = ~((weight >= values["w_min"]) & (weight <= values["w_max"]))
-    if outside.any():
-        raise errors.InvalidParameterValueError(
-            "%s: initial weight %g is outside the STDP bounds [w_min, w_max] = [%g, %g]"
-            % (label, weight[outside][0], values["w_min"][outside][0], values["w_max"][outside][0]))
+    if hasattr(weight, "draw"):   # weights drawn as the device is filled (connect.Draws): checked part by part
+        weight.checks.append(lambda drawn, span: check_weight_bounds(drawn, values["w_min"][span],
+                                                                     values["w_max"][span], label))
+    else:
+        check_weight_bounds(weight, values["w_min"], values["w_max"], label)
     for name in ("tau",) if vogels else ("tau_minus",):   # per postsynaptic cell in NEST
         if values[name].size and not (values[name] == values[name].flat[0]).all():
             raise errors.NoModelAvailableError(

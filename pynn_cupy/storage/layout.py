@@ -4,6 +4,8 @@ block is a contiguous range of the projection's connection indices, so a connect
 device and no permutation is kept. Sorting goes a chunk at a time, so the host holds little beyond its result."""
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 from pyNN import common
 
@@ -69,9 +71,23 @@ def _pieces(lists: list):
         yield [np.concatenate(chunks) for chunks in pending]
 
 
+RELEASE_AFTER = 1 << 20   # connections from which the memory of the placed parts is given back at once
+
+
+def _release_freed_memory() -> None:
+    """Give freed memory back to the system now: glibc keeps freed blocks smaller than its mmap threshold (the
+    connector's parts) in its heap, where the large arrays made next cannot reuse them, so resident memory would
+    peak at the parts plus the arrays. Nothing on other C libraries."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def counting_sort(keys: list, n_keys: int, paired: list | None, arrays: list) -> tuple[np.ndarray, np.ndarray, list]:
     """Stable sort by an integer key in [0, n_keys), a chunk at a time. `keys` and `paired` are lists of aligned
-    parts (consumed: emptied as they are placed), `arrays` whole arrays of the same total length. Returns the count
+    parts (consumed: emptied as they are placed), `arrays` whole arrays of the same total length (or objects whose
+    draw(k) gives the next k values, connect.Draws, asked one array after another in the original order). Returns the count
     of each key, `paired` sorted as one array (paired None: the permutation, int32) and the sorted `arrays` (as they
     are when already in key order)."""
     counts = np.zeros(n_keys, np.int64)
@@ -86,6 +102,7 @@ def counting_sort(keys: list, n_keys: int, paired: list | None, arrays: list) ->
     if paired is None:   # the permutation
         paired = np.split(np.arange(n, dtype=np.int32), np.cumsum([part.size for part in keys])[:-1])
     if in_order:
+        arrays = [array.draw(n) if hasattr(array, "draw") else array for array in arrays]   # connect.Draws
         keys.clear()
         whole = paired[0] if len(paired) == 1 else np.concatenate(paired) if paired else np.zeros(0, np.int32)
         paired.clear()
@@ -93,17 +110,30 @@ def counting_sort(keys: list, n_keys: int, paired: list | None, arrays: list) ->
     cursor = np.zeros(n_keys, dtype=np.int64)
     np.cumsum(counts[:-1], out=cursor[1:])
     sorted_paired = np.empty(n, dtype=paired[0].dtype)
-    sorted_arrays = [np.empty(n, dtype=array.dtype) for array in arrays]
-    offset = 0
+    # each element's place in the sorted order, kept where arrays follow: they are placed one after another
+    places, offset = np.empty(n, dtype=index_dtype(n)) if arrays else None, 0
     for chunk, paired_chunk in _pieces([keys, paired]):
         order = np.argsort(chunk, kind="stable")
         ranked = chunk[order]
-        places = cursor[ranked] + (np.arange(ranked.size) - np.searchsorted(ranked, ranked, side="left"))
-        sorted_paired[places] = paired_chunk[order]
-        for out, array in zip(sorted_arrays, arrays):
-            out[places] = array[offset:offset + chunk.size][order]
+        chunk_places = cursor[ranked] + (np.arange(ranked.size) - np.searchsorted(ranked, ranked, side="left"))
+        sorted_paired[chunk_places] = paired_chunk[order]
+        if places is not None:
+            places[offset + order] = chunk_places
         cursor += np.bincount(chunk, minlength=n_keys)
         offset += chunk.size
+    if n >= RELEASE_AFTER:
+        _release_freed_memory()
+    sorted_arrays = []
+    for k, array in enumerate(arrays):
+        arrays[k] = None   # the caller's list lets go of each input once it is placed
+        out = np.empty(n, dtype=array.dtype)
+        if hasattr(array, "draw"):   # connect.Draws: drawn now, in the order the connections were made
+            for first in range(0, n, SORT_CHUNK):
+                out[places[first:first + SORT_CHUNK]] = array.draw(min(SORT_CHUNK, n - first))
+        else:
+            out[places] = array
+        sorted_arrays.append(out)
+        del array
     return counts, sorted_paired, sorted_arrays
 
 

@@ -68,18 +68,19 @@ class StaticCSR:
         per_connection = {name: array for name, array in values.items()
                           if name not in ("weight", "delay") and not uniform(array)}
         weight, delay = values.pop("weight"), values.pop("delay")
-        if not uniform(delay):
-            per_connection["delay"] = steps_of(delay, state.dt)
-        delay = delay[:1].copy()   # the float64 arrays go as soon as they are converted
-        if not uniform(weight):
-            per_connection["weight"] = weight.astype(state.real, copy=False)
-        weight = weight[:1].copy()
+        drawn = hasattr(delay, "draw")   # drawn as the device is filled (connect.Draws), already in steps
+        if drawn or not uniform(delay):
+            per_connection["delay"] = delay if drawn else steps_of(delay, state.dt)
+        delay = np.ones(1) if drawn else delay[:1].copy()   # the float64 arrays go as soon as they are converted
+        if hasattr(weight, "draw") or not uniform(weight):
+            per_connection["weight"] = weight if hasattr(weight, "draw") else weight.astype(state.real, copy=False)
+        weight = weight[:1].copy() if "weight" not in per_connection else None
         steps = delay_steps(delay, state.dt) if delay.size else np.ones(1, np.int64)
         self.size = sum(part.size for part in connections[0])
-        self.delay_range = (int(steps.min()), int(steps.max())) if "delay" not in per_connection else \
-            (int(per_connection["delay"].min()), int(per_connection["delay"].max()))
         self.blocks, local, arranged = arrange(self.projection, connections, per_connection)
         del per_connection
+        self.delay_range = (int(arranged["delay"].min()), int(arranged["delay"].max())) \
+            if "delay" in arranged and arranged["delay"].size else (int(steps[0]), int(steps[0]))
         for block in self.blocks:
             span, n = block["span"], block["span"].stop - block["span"].start
             block.update(row_ptr=state.device_array(block["rows"], np.int64), target_base=0,
