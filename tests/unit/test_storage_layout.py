@@ -122,11 +122,12 @@ def test_weights_and_delays_drawn_part_by_part_are_one_draw(monkeypatch):
     one = _random_projection(1 << 22, monkeypatch)
     parts = _random_projection(90, monkeypatch)   # a part of 3 columns at a time
     assert len(one) > 300 and parts == one
-    # the numbers of one draw of all the weights, then one of all the delays, in the order the connections were
-    # made (column after column, as PyNN draws them), though drawn while the device's arrays are filled
+    # the numbers of one draw of all the weights and one of all the delays (PyNN's parameter space gives each its
+    # own copy of the RNG), in the order the connections were made (column after column, as PyNN draws them),
+    # though drawn while the device's arrays are filled
     made = sorted(one, key=lambda c: (c[1], c[0]))
-    rng = np.random.RandomState(9)
-    weights, delays = rng.normal(0.5, 0.1, len(made)), rng.uniform(0.5, 3.0, len(made))
+    weights = np.random.RandomState(9).normal(0.5, 0.1, len(made))
+    delays = np.random.RandomState(9).uniform(0.5, 3.0, len(made))
     np.testing.assert_array_equal(np.float32([c[2] for c in made]), weights.astype(np.float32))
     np.testing.assert_allclose([c[3] for c in made], np.round(delays * 10) / 10, atol=1e-12)
 
