@@ -16,13 +16,15 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, max_delay=DEFA
     'gpu' or 'cpu', the CPU twin; the PYNN_CUPY_DEVICE environment variable sets what 'auto' means) and
     `rng_seed` (the seed of on-device random numbers, e.g. Poisson sources), and `threads`: host threads of
     the CPU twin (default 1, which gives bit-reproducible runs; with more, the order of floating-point
-    additions into the delay buffers varies, as on a GPU). Options of other backends (spike_precision,
-    ...) are accepted and ignored."""
+    additions into the delay buffers varies, as on a GPU). `spike_precision="off_grid"` records spike sources'
+    spikes at the times given (SpikeSourceArray), as NEST records its spike generators'; neurons stay on the time
+    grid. Other backends' options are accepted and ignored."""
     if min_delay != "auto" and (min_delay < timestep or (max_delay != "auto" and min_delay > max_delay)):
         raise InvalidParameterValueError("setup(timestep=%r, min_delay=%r, max_delay=%r): min_delay must lie "
                                          "between the time step and max_delay" % (timestep, min_delay, max_delay))
     common.setup(timestep, min_delay, max_delay=max_delay, **extra_params)
     simulator.state.configure(timestep, min_delay, max_delay, device, precision, rng_seed, threads)
+    simulator.state.spike_precision = extra_params.get("spike_precision", "on_grid")
     return rank()
 
 

@@ -72,6 +72,9 @@ class Recorder(recording.Recorder):
             wanted[self.population.id_to_index(np.asarray(ids, dtype=int))] = True
         keep = wanted[index]
         times = state.time_of(steps[keep] + 1)
+        model = self.population.celltype.device_model
+        if getattr(state, "spike_precision", "on_grid") == "off_grid" and hasattr(model, "exact_times"):
+            times = model.exact_times(self.population._group.parameters, state.dt, index[keep], steps[keep])
         return (np.asarray(self.population.all_cells)[index[keep]].astype(int), times)
 
     def _get_all_signals(self, variable, ids, clear=False):

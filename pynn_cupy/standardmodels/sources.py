@@ -23,11 +23,16 @@ class SpikeArraySource(DeviceModel):
 
     pooled = {("spike_begin", "spike_end"): ("emit_step",)}
 
+    @staticmethod
+    def _trains(p) -> list:
+        """The spike times of each neuron (one train for all where the population's are one value)."""
+        return [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
+                for value in np.atleast_1d(p["spike_times"])]
+
     def coefficients(self, p, dt):
         """The emission steps of each neuron's spikes: a spike at time t is emitted in the update step that ends
         at t (times between grid points go to the next grid point, as with pyNN.nest on the grid)."""
-        trains = [np.asarray(value.value if isinstance(value, Sequence) else value, dtype=float).ravel()
-                  for value in np.atleast_1d(p["spike_times"])]
+        trains = self._trains(p)
         for train in trains:
             if not np.isfinite(train).all():
                 raise errors.InvalidParameterValueError("spike_times must be finite, got %s" % train[:10])
@@ -44,6 +49,27 @@ class SpikeArraySource(DeviceModel):
         emit_step = stamp - 1
         return {"spike_begin": offsets[:-1], "spike_end": offsets[1:],
                 "emit_step": emit_step if emit_step.size else np.full(1, -1, np.int64)}
+
+    def exact_times(self, p, dt: float, local: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """The given times of recorded spikes (neuron `local` of the population, emitted in step `steps`), for
+        setup(spike_precision="off_grid"), as NEST records its spike generators' precise times: the k-th spike of a
+        neuron in a step is its k-th time stamped there."""
+        trains = self._trains(p)
+        sizes = np.array([train.size for train in trains])
+        flat = np.concatenate(trains) if trains else np.zeros(0)
+        if flat.size == 0 or local.size == 0:
+            return np.zeros(0)
+        emit = spike_stamp_steps(np.maximum(flat, 0.0), dt) - 1
+        span = int(max(emit.max(), steps.max())) + 2
+        train = local if len(trains) > 1 else np.zeros_like(local)
+        keys = np.repeat(np.arange(len(trains)), sizes) * span + emit   # sorted: trains in order, times sorted
+        wanted = train.astype(np.int64) * span + steps
+        order = np.lexsort((steps, local))   # the spikes of one neuron in one step: their rank among them
+        ranked = (local[order].astype(np.int64) * span + steps[order])
+        first = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+        rank = np.empty(local.size, dtype=np.int64)
+        rank[order] = np.arange(local.size) - np.repeat(first, np.diff(np.r_[first, local.size]))
+        return flat[np.minimum(np.searchsorted(keys, wanted) + rank, flat.size - 1)]
 
     def after_write(self, batch) -> None:
         """Point each neuron's cursor at its first spike not yet emitted."""

@@ -24,7 +24,6 @@ JOBS = int(os.environ.get("PYNN_SUITE_JOBS", "0")) or None
 
 # scenario -> the out-of-scope feature it uses (read from the scenario's code)
 EXPECTED_OUT_OF_SCOPE = {
-    "test_recording.test_issue259": "spike_precision='off_grid': exact off-grid spike times (rtol 1e-17)",
     "test_scenario5.test_scenario5": "multi-compartment neurons (MultiCompartmentNeuron, morphologies)",
 }
 

@@ -154,3 +154,25 @@ def test_kernels_never_write_past_the_spike_list(kernel):
     assert ((0 <= ids[:capacity]) & (ids[:capacity] < 6)).all()
     assert ((0 <= ids[capacity:2 * capacity]) & (ids[capacity:2 * capacity] < 4)).all()
     assert count.tolist() == expected.tolist() and dropped.tolist() == (expected - capacity).tolist()
+
+
+@pytest.mark.parametrize("homogeneous", [False, True])
+def test_off_grid_spike_sources_record_the_given_times(homogeneous):
+    """setup(spike_precision="off_grid"): a SpikeSourceArray's spikes are recorded at the times given (NEST
+    records its spike generators' precise times; PyNN's test_issue259), several in one step each at its own time,
+    across runs and get_data(clear=True); on the grid (the default) at the grid times that emit them."""
+    trains = [[0.5, 1.01, 1.03, 7.77]] * 2 if homogeneous else [[0.5, 1.01, 1.03, 7.77], [0.25, 4.0, 4.04]]
+    for precision, expected in (("off_grid", trains), ("on_grid", None)):
+        sim.setup(timestep=0.1, spike_precision=precision)
+        sources = sim.Population(2, sim.SpikeSourceArray(spike_times=trains[0] if homogeneous else trains))
+        sources.record("spikes")
+        got = [[], []]
+        for _ in range(2):
+            sim.run(5.0)
+            for k, train in enumerate(sources.get_data("spikes", clear=True).segments[0].spiketrains):
+                got[k] += np.asarray(train).tolist()
+        sim.end()
+        if expected is None:   # each at the grid point at or after it
+            expected = [np.ceil(np.asarray(train) * 10 - 1e-9) / 10 for train in trains]
+        for k in range(2):
+            np.testing.assert_allclose(got[k], expected[k], rtol=0, atol=1e-12)
