@@ -1,4 +1,6 @@
-"""Every standard cell type records every variable PyNN lists for it, with PyNN's units in the Neo output."""
+"""Every standard cell type records every variable PyNN lists for it, with PyNN's units in the Neo output; spike
+trains come as neo would make them, built in one pass."""
+import numpy as np
 import pytest
 import quantities as pq
 
@@ -20,3 +22,26 @@ def test_every_recordable_with_its_units(name):
     for variable, signal in signals.items():
         assert signal.shape == (11, 2), variable
         assert signal.units == pq.Quantity(1.0, celltype.units[variable]).units, variable
+
+
+def test_spike_trains_are_built_in_one_pass():
+    """get_data()'s spike trains come as neo's SpikeTrainList would make them (times, units, t_start/t_stop and
+    annotations per cell), but built in one pass over the spikes sorted by cell: neo compares the whole spike array
+    once per cell (PyNN #686)."""
+    import neo
+    from pynn_cupy.recording import SpikeTrains
+    sim.setup(timestep=0.1)
+    cells = sim.Population(50, sim.IF_curr_exp(i_offset=np.linspace(0.0, 2.0, 50)))
+    cells.record("spikes")
+    sim.run(200.0)
+    trains = cells.get_data().segments[0].spiketrains
+    assert isinstance(trains, SpikeTrains)
+    reference = neo.core.spiketrainlist.SpikeTrainList.from_spike_time_array(
+        trains._spike_time_array, trains._channel_id_array, trains._all_channel_ids,
+        **trains._spiketrain_metadata, **trains._annotations)
+    assert len(trains) == len(reference) == 50 and sum(len(t) for t in trains) > 100
+    for ours, theirs in zip(trains, reference):
+        np.testing.assert_array_equal(ours.magnitude, theirs.magnitude)
+        assert ours.units == theirs.units and ours.t_start == theirs.t_start and ours.t_stop == theirs.t_stop
+        assert ours.annotations == theirs.annotations
+    sim.end()
