@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Speed and memory of the Python layer (issue 8): building, recording and getting data out of a large network.
 
-100 000 IF_curr_exp cells driven by i_offset (about 10 Hz), 10 million synapses in two projections of 5 million,
+100 000 IF_curr_exp cells driven by i_offset (about 36 Hz), 10 million synapses in two projections of 5 million,
 FixedProbabilityConnector and FixedNumberPreConnector (50 per cell, without replacement, PyNN's default), plus a
 FromListConnector of 1 million entries; spikes of every cell and v of 1000 recorded for 1 s; get_data(). For each
 phase: the wall time and the peak resident memory of the process over its state before the phase (Linux), each
