@@ -23,21 +23,7 @@ import subprocess
 import sys
 import time
 
-
-def _memory() -> dict:
-    """Resident and peak resident memory (MiB) of this process (Linux)."""
-    fields = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) / 1024.0
-    return fields
-
-
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")
+from memory_probe import reset_peak, resident_mib
 
 
 def run(backend: str, case: str, n: int, p: float, device: str, precision: str) -> dict:
@@ -59,20 +45,19 @@ def run(backend: str, case: str, n: int, p: float, device: str, precision: str) 
                                     delay=sim.RandomDistribution("uniform", (0.5, 3.0), rng=rng))
     else:
         synapse = sim.StaticSynapse(weight=0.05, delay=1.5)
-    base = _memory()["VmRSS"]
+    base = resident_mib()[0]
     result = {"backend": backend, "case": case, "n": n, "p": p}
-    _reset_peak()
+    reset_peak()
     t0 = time.perf_counter()
     projection = sim.Projection(pre, post, sim.FixedProbabilityConnector(p, rng=sim.NumpyRNG(seed=1)), synapse)
-    memory = _memory()
-    result.update(build_s=time.perf_counter() - t0, synapses=len(projection), build_now_mib=memory["VmRSS"] - base,
-                  build_peak_mib=memory["VmHWM"] - base)
-    _reset_peak()
+    now, peak = resident_mib()
+    result.update(build_s=time.perf_counter() - t0, synapses=len(projection), build_now_mib=now - base,
+                  build_peak_mib=peak - base)
+    reset_peak()
     t0 = time.perf_counter()
     sim.run(0.1)
-    memory = _memory()
-    result.update(first_step_s=time.perf_counter() - t0, run_now_mib=memory["VmRSS"] - base,
-                  run_peak_mib=memory["VmHWM"] - base)
+    now, peak = resident_mib()
+    result.update(first_step_s=time.perf_counter() - t0, run_now_mib=now - base, run_peak_mib=peak - base)
     if backend == "cupy":
         device_mib = projection._device.device_bytes() / 2 ** 20
         result.update(device=sim.simulator.state.device, precision=precision, device_mib=device_mib,

@@ -21,15 +21,7 @@ import subprocess
 import sys
 import time
 
-
-def _rss() -> tuple[float, float]:
-    fields = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) / 1024.0
-    return fields["VmRSS"], fields["VmHWM"]
+from memory_probe import reset_peak, resident_mib
 
 
 def run(backend: str, n: int, sim_time: float) -> list[dict]:
@@ -37,12 +29,11 @@ def run(backend: str, n: int, sim_time: float) -> list[dict]:
     phases = []
 
     def phase(name, action):
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")   # the peak starts again from the present
-        before = _rss()[0]
+        reset_peak()
+        before = resident_mib()[0]
         t0 = time.perf_counter()
         result = action()
-        now, peak = _rss()
+        now, peak = resident_mib()
         phases.append({"phase": name, "seconds": time.perf_counter() - t0, "peak_over_start_mib": peak - before,
                        "rss_mib": now})
         print("%-5s %-22s %8.2f s  peak +%7.0f MiB" % (backend, name, phases[-1]["seconds"], peak - before),

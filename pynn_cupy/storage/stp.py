@@ -89,6 +89,8 @@ class DynamicCSR(StaticCSR):
         if "per_synapse" not in block:
             self._write_parameters(block)
 
+    extra_parameters: tuple = ()   # the names of _extra_parameters()
+
     def _extra_parameters(self, block: dict) -> dict:
         """Parameters per synapse that do not come from the connections (e.g. from the postsynaptic cells)."""
         return {}
@@ -121,8 +123,8 @@ class DynamicCSR(StaticCSR):
             spikes = block["pre"].spike_list()
             arguments = dict(self._walk_arguments(block, spikes), **extra, per_synapse=np.int32(block["per_synapse"]),
                              first_synapse=np.int64(block["span"].start))   # the draws' key: the projection's index
-            arguments.update((name, block[name]) for name in tuple(self.state) + tuple(self.parameters))
-            arguments.update((name, block[name]) for name in self._extra_parameters(block))
+            arguments.update((name, block[name]) for name in tuple(self.state) + tuple(self.parameters)
+                             + self.extra_parameters)
             multiplicity, before, after = self._multiplicity(block, spikes)
             launches += [before, state.launch(self.kernel, spikes["spike_ids"].size * lanes,
                                               dict(arguments, **multiplicity)), after]
@@ -166,6 +168,8 @@ class TsodyksMarkramCSR(DynamicCSR):
             raise errors.InvalidParameterValueError(
                 "%s: tau_rec must differ from the postsynaptic current's time constant (NEST's tau_psc), both %g ms"
                 % (self.projection.label, taus[same][0]))
+
+    extra_parameters = ("tau_psc",)
 
     def _extra_parameters(self, block):
         return {"tau_psc": tau_psc(block["post"], self.projection.receptor_type)[self._post_local(block)]}

@@ -54,10 +54,7 @@ def test_longer_delays_between_runs_take_effect(plastic):
     sim.setup(timestep=0.1, precision="float64")
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=[12.0]))
     cell = sim.Population(1, sim.IF_curr_exp(tau_syn_E=0.5))
-    synapse = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(A_plus=0.0, A_minus=0.0),
-                                weight_dependence=sim.AdditiveWeightDependence(w_max=1.0), weight=0.5, delay=1.0) \
-        if plastic else sim.StaticSynapse(weight=0.5, delay=1.0)
-    projection = sim.Projection(source, cell, sim.OneToOneConnector(), synapse)
+    projection = sim.Projection(source, cell, sim.OneToOneConnector(), _synapse(plastic, weight=0.5, delay=1.0))
     cell.record("v")
     sim.run(10.0)
     projection.set(delay=6.0)
@@ -102,10 +99,7 @@ def test_input_in_flight_survives_shorter_delays(plastic):
     sim.setup(timestep=0.1, precision="float64", max_delay=5.0)
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
     cell = sim.Population(1, sim.IF_curr_exp(tau_syn_E=0.2, tau_m=1e4, v_thresh=100.0))
-    synapse = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(A_plus=0.0, A_minus=0.0),
-                                weight_dependence=sim.AdditiveWeightDependence(w_max=2.0), weight=1.0, delay=3.0) \
-        if plastic else sim.StaticSynapse(weight=1.0, delay=3.0)
-    projection = sim.Projection(source, cell, sim.OneToOneConnector(), synapse)
+    projection = sim.Projection(source, cell, sim.OneToOneConnector(), _synapse(plastic, weight=1.0, delay=3.0))
     cell.record("v")
     sim.run(11.5)
     projection.set(delay=1.0)
@@ -115,3 +109,12 @@ def test_input_in_flight_survives_shorter_delays(plastic):
     assert v[-1] - v[0] == pytest.approx(0.2, rel=0.05)   # one PSP of the 1 nA x 0.2 ms charge
     assert np.flatnonzero(np.diff(v) > 1e-12)[0] * 0.1 == pytest.approx(13.0)
     sim.end()
+
+
+def _synapse(plastic: bool, weight: float, delay: float):
+    """A StaticSynapse, or an STDPMechanism that learns nothing: the same input either way."""
+    if not plastic:
+        return sim.StaticSynapse(weight=weight, delay=delay)
+    return sim.STDPMechanism(timing_dependence=sim.SpikePairRule(A_plus=0.0, A_minus=0.0),
+                             weight_dependence=sim.AdditiveWeightDependence(w_max=2 * weight), weight=weight,
+                             delay=delay)

@@ -160,6 +160,28 @@ def test_unsupported_configurations_are_refused():
     sim.end()
 
 
+def _driven_stdp(rng, sources: tuple, cells: tuple, tau_plus: float, fraction: float) -> tuple:
+    """Irregular presynaptic trains (`sources`: how many, mean interval, intervals drawn, end in ms), cells made to
+    spike by a strong regular drive (`cells`: how many, first drive time, its period, end), and all-to-all
+    multiplicative STDP from the trains to the cells (A_plus 0.05, A_minus 0.06, weights 0.01 in [0, 0.02], delay
+    1 ms): the trains, the cells and the projection."""
+    n_pre, interval, count, end = sources
+    trains = [np.unique(np.round(np.cumsum(rng.exponential(interval, count)), 1)) for _ in range(n_pre)]
+    trains = [t[(t > 1.0) & (t < end)] for t in trains]
+    n_post, first, period, drive_end = cells
+    sim.setup(timestep=0.1, precision="float64")
+    pre = sim.Population(n_pre, sim.SpikeSourceArray(spike_times=trains))
+    post = sim.Population(n_post, sim.IF_curr_exp(tau_refrac=2.0, tau_syn_E=0.5))
+    drive = sim.Population(n_post, sim.SpikeSourceArray(
+        spike_times=[np.arange(first + 3 * k, drive_end, period + 4 * k) for k in range(n_post)]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=tau_plus, tau_minus=TAU_MINUS, A_plus=0.05, A_minus=0.06),
+        weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.02), weight=0.01, delay=1.0,
+        dendritic_delay_fraction=fraction))
+    return trains, post, projection
+
+
 def _axonal_rule(pre, post, w, d, tau_plus, tau_minus, a_plus, a_minus, w_max):
     """All-to-all pair STDP with purely axonal delays, event by event (the analytic rule): a presynaptic spike
     reaches the synapse d after it is emitted and is depressed there by the postsynaptic spikes before it; a
@@ -182,19 +204,7 @@ def test_axonal_delays_against_the_rule(per_connection_tau_plus):
     through synapses with delays of 1 and 2.5 ms; every final weight equals the rule computed event by event, also
     with tau_plus per connection (each synapse then keeps its own trace of the arrivals)."""
     rng = np.random.default_rng(11)
-    trains = [np.unique(np.round(np.cumsum(rng.exponential(40.0, 12)), 1)) for _ in range(8)]
-    trains = [t[(t > 1.0) & (t < 400.0)] for t in trains]
-    sim.setup(timestep=0.1, precision="float64")
-    pre = sim.Population(8, sim.SpikeSourceArray(spike_times=trains))
-    post = sim.Population(3, sim.IF_curr_exp(tau_refrac=2.0, tau_syn_E=0.5))
-    drive = sim.Population(3, sim.SpikeSourceArray(spike_times=[np.arange(7.0 + 3 * k, 400.0, 23.0 + 4 * k)
-                                                                for k in range(3)]))
-    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
-    stdp = sim.STDPMechanism(
-        timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, tau_minus=TAU_MINUS, A_plus=0.05, A_minus=0.06),
-        weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.02), weight=0.01, delay=1.0,
-        dendritic_delay_fraction=0)
-    projection = sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    trains, post, projection = _driven_stdp(rng, (8, 40.0, 12, 400.0), (3, 7.0, 23.0, 400.0), TAU_PLUS, 0)
     delays = rng.choice([1.0, 2.5], (8, 3))
     projection.set(delay=delays)
     tau_plus = rng.choice([5.0, 12.5, TAU_PLUS, 40.0], (8, 3)) if per_connection_tau_plus else np.full((8, 3), TAU_PLUS)
@@ -438,19 +448,8 @@ def test_tau_plus_changed_between_runs(fraction, switch):
     """tau_plus set between runs, from one value to values per connection or back: every connection whose tau_plus
     stays 20 ms follows the rule with 20 ms throughout (NEST keeps each synapse's Kplus when its tau_plus changes;
     the per-synapse traces start from the per-neuron one, and once in use they stay)."""
-    rng = np.random.default_rng(7)
-    trains = [np.unique(np.round(np.cumsum(rng.exponential(15.0, 14)), 1)) for _ in range(3)]
-    trains = [t[(t > 1.0) & (t < 190.0)] for t in trains]
-    sim.setup(timestep=0.1, precision="float64")
-    pre = sim.Population(3, sim.SpikeSourceArray(spike_times=trains))
-    post = sim.Population(2, sim.IF_curr_exp(tau_refrac=2.0, tau_syn_E=0.5))
-    drive = sim.Population(2, sim.SpikeSourceArray(spike_times=[np.arange(5.0 + 3 * k, 200.0, 11.0 + 4 * k)
-                                                                for k in range(2)]))
-    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
-    projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
-        timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=TAU_MINUS, A_plus=0.05, A_minus=0.06),
-        weight_dependence=sim.MultiplicativeWeightDependence(w_min=0.0, w_max=0.02), weight=0.01, delay=1.0,
-        dendritic_delay_fraction=fraction))
+    trains, post, projection = _driven_stdp(np.random.default_rng(7), (3, 15.0, 14, 190.0), (2, 5.0, 11.0, 200.0),
+                                            20.0, fraction)
     odd = (2, 1) if switch == "to per connection" else (0, 0)   # the connection whose tau_plus is not 20 a while
     tau = np.full((3, 2), 20.0)
     tau[odd] = 7.5
