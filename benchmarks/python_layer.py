@@ -7,6 +7,11 @@ FromListConnector of 1 million entries; spikes of every cell and v of 1000 recor
 phase: the wall time and the peak resident memory of the process over its state before the phase (Linux), each
 backend in its own process.
 
+`--rng native` (the default) gives the connectors `sim.NativeRNG`: pyNN.cupy then draws in bulk, and pyNN.nest
+hands FixedProbability to NEST's own pairwise_bernoulli (its NativeRNG cannot draw FixedNumberPre's
+permutations, so there pyNN.nest keeps a NumpyRNG and PyNN's per-cell path). `--rng numpy` gives NumpyRNG to
+both: PyNN's own draws, the same connections on both backends.
+
 Usage::
 
     python benchmarks/python_layer.py --backend both --json benchmarks/results/python_layer_cpu_2core.json
@@ -24,7 +29,7 @@ import time
 from memory_probe import reset_peak, resident_mib
 
 
-def run(backend: str, n: int, sim_time: float) -> list[dict]:
+def run(backend: str, n: int, sim_time: float, rng_kind: str) -> list[dict]:
     import numpy as np
     phases = []
 
@@ -50,10 +55,11 @@ def run(backend: str, n: int, sim_time: float) -> list[dict]:
     cells = phase("population", lambda: sim.Population(n, sim.IF_curr_exp(
         i_offset=sim.RandomDistribution("uniform", (0.9, 1.1), rng=sim.NumpyRNG(seed=2)))))
     synapse = sim.StaticSynapse(weight=0.0005, delay=1.0)
-    phase("FixedProbability", lambda: sim.Projection(
-        cells, cells, sim.FixedProbabilityConnector(5e6 / n / n, rng=sim.NumpyRNG(seed=3)), synapse))
-    phase("FixedNumberPre", lambda: sim.Projection(
-        cells, cells, sim.FixedNumberPreConnector(int(5e6 // n), rng=sim.NumpyRNG(seed=4)), synapse))
+    native = rng_kind == "native"
+    phase("FixedProbability", lambda: sim.Projection(cells, cells, sim.FixedProbabilityConnector(
+        5e6 / n / n, rng=(sim.NativeRNG if native else sim.NumpyRNG)(seed=3)), synapse))
+    phase("FixedNumberPre", lambda: sim.Projection(cells, cells, sim.FixedNumberPreConnector(
+        int(5e6 // n), rng=(sim.NativeRNG if native and backend == "cupy" else sim.NumpyRNG)(seed=4)), synapse))
     pairs = np.column_stack([rng.integers(0, n, 1_000_000), rng.integers(0, n, 1_000_000)]).astype(float)
     phase("FromList (1e6)", lambda: sim.Projection(cells, cells, sim.FromListConnector(pairs), synapse))
     phase("record", lambda: (cells.record("spikes"), cells[:1000].record("v")))
@@ -71,16 +77,18 @@ def main(argv=None) -> int:
     parser.add_argument("--backend", default="cupy", choices=["cupy", "nest", "both"])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--sim-time", type=float, default=1000.0)
+    parser.add_argument("--rng", default="native", choices=["native", "numpy"],
+                        help="the connectors' RNG (see above)")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(run(args.worker, args.n, args.sim_time)))
+        print(json.dumps(run(args.worker, args.n, args.sim_time, args.rng)))
         return 0
     results = {}
     for backend in (["cupy", "nest"] if args.backend == "both" else [args.backend]):
         out = subprocess.run([sys.executable, __file__, "--worker", backend, "--n", str(args.n), "--sim-time",
-                              str(args.sim_time)], stdout=subprocess.PIPE, text=True)
+                              str(args.sim_time), "--rng", args.rng], stdout=subprocess.PIPE, text=True)
         try:
             results[backend] = json.loads(out.stdout.strip().splitlines()[-1])
         except (IndexError, json.JSONDecodeError):
@@ -97,7 +105,7 @@ def main(argv=None) -> int:
         with open(args.json, "w") as out:
             json.dump({"benchmark": "Python layer (issue 8)", "machine": {
                 "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-                "platform": platform.platform()}, "n": args.n, "sim_time_ms": args.sim_time, "results": results},
+                "platform": platform.platform()}, "n": args.n, "sim_time_ms": args.sim_time, "rng": args.rng, "results": results},
                 out, indent=1)
     return 0
 

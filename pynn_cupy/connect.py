@@ -5,6 +5,10 @@ same RNG state, so a seeded script gives identical connections on pyNN.cupy and 
 FixedTotalNumber, which PyNN draws one synapse at a time: there the distribution is the same, the draws not.
 Builders return (pre, post) index arrays ordered by post-synaptic cell (or lists of parts of them, which
 keeps a large draw from being held twice), or None to use PyNN's generic path.
+
+A connector given `sim.NativeRNG` takes the native builders instead (as pyNN.nest hands such connectors to
+NEST): FixedProbability draws the gaps between connections, FixedNumberPre/Post draw all their cells at once;
+the same distributions as PyNN's algorithms, O(connections) work, other numbers.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from pyNN.common import Assembly
 from pyNN.random import RandomDistribution
 
 from . import simulator
+from .native_rng import NativeRNG
 from .timegrid import delay_steps
 
 DRAW_BLOCK = 1 << 22   # uniform numbers drawn at a time (bounds the memory of a connectivity draw)
@@ -112,6 +117,95 @@ def _fixed_total_number(connector, projection):
         pre, post = np.concatenate([pre, new_pre]), np.concatenate([post, new_post])
     order = np.argsort(post, kind="stable")
     return pre[order], post[order]
+
+
+def _native_fixed_probability(connector, projection, generator):
+    """Each (pre, post) pair independently with probability p, drawn as geometric gaps between successive
+    connections in PyNN's pair order (column after column): O(connections) draws instead of one per pair."""
+    n_pre, n_post = projection.pre.size, projection.post.size
+    total, p = n_pre * n_post, min(1.0, float(connector.p_connect))
+    dtype = np.int32 if max(n_pre, n_post) < 2 ** 31 else np.int64
+    pre_parts, post_parts, start = [], [], 0
+    while p > 0 and start < total:
+        hits = start - 1 + np.cumsum(generator.geometric(p, DRAW_BLOCK))
+        start = int(hits[-1]) + 1
+        hits = hits[:np.searchsorted(hits, total)]
+        pre, post = (hits % n_pre).astype(dtype), (hits // n_pre).astype(dtype)
+        if not connector.allow_self_connections:
+            keep = _not_self(projection, pre, post)
+            pre, post = pre[keep], post[keep]
+        pre_parts.append(pre)
+        post_parts.append(post)
+    return pre_parts, post_parts
+
+
+def _distinct(generator, rows: np.ndarray, k: int, size: int, exclude: bool) -> np.ndarray:
+    """(len(rows), k) indices in [0, size), distinct within a row and, with `exclude`, never the row's own
+    index: drawn at random, then each repeat (or self) drawn again until none is left, which gives every
+    k-subset the same probability (the procedure treats all indices alike); when k is over half of what can
+    be drawn, the k smallest of random keys instead."""
+    if k > (size - exclude) // 2:
+        keys = generator.random((rows.size, size))
+        if exclude:
+            keys[np.arange(rows.size), rows] = 2.0
+        return np.argpartition(keys, k - 1, axis=1)[:, :k]
+    drawn = generator.integers(0, size, (rows.size, k))
+    bad = np.ones(drawn.shape, bool)
+    while True:
+        order = np.argsort(drawn, axis=1, kind="stable")
+        ordered = np.take_along_axis(drawn, order, axis=1)
+        bad[:] = False
+        np.put_along_axis(bad, order[:, 1:], ordered[:, 1:] == ordered[:, :-1], axis=1)
+        if exclude:
+            bad |= drawn == rows[:, None]
+        count = int(bad.sum())
+        if not count:
+            return drawn
+        drawn[bad] = generator.integers(0, size, count)
+
+
+def _native_fixed_number(connector, projection, generator):
+    """n cells for each cell, drawn in bulk: with replacement, uniform draws (self drawn again when excluded);
+    without, all cells n // m times and then n % m distinct ones (as PyNN), m the cells that may be drawn."""
+    if not isinstance(connector.n, (int, np.integer)) or connector.allow_self_connections not in (True, False):
+        return None
+    pre_side = isinstance(connector, FixedNumberPreConnector)
+    rows, size = (projection.post.size, projection.pre.size) if pre_side else \
+        (projection.pre.size, projection.post.size)
+    n, exclude = int(connector.n), not connector.allow_self_connections and projection.pre == projection.post
+    available = size - exclude
+    if n and available < 1:
+        raise ConnectionError("%s(%d): no cell to draw from (%d cells, self-connections excluded)"
+                              % (type(connector).__name__, n, size))
+    dtype = np.int32 if max(rows, size) < 2 ** 31 else np.int64
+    full, remainder = divmod(n, available) if available else (0, 0)
+    keys = not connector.with_replacement and remainder > available // 2   # _distinct draws a key per cell
+    per_block = max(1, DRAW_BLOCK // max(1, n, size if keys else 1))
+    own_parts, other_parts = [], []
+    for first in range(0, rows, per_block):
+        row = np.arange(first, min(rows, first + per_block), dtype=np.int64)
+        if connector.with_replacement:
+            drawn = generator.integers(0, size, (row.size, n))
+            while exclude and (drawn == row[:, None]).any():
+                self_drawn = drawn == row[:, None]
+                drawn[self_drawn] = generator.integers(0, size, int(self_drawn.sum()))
+        else:
+            pieces = []
+            if full:
+                every = np.broadcast_to(np.arange(size), (row.size, size))
+                if exclude:
+                    every = every[every != row[:, None]].reshape(row.size, available)
+                pieces = [every] * full
+            if remainder:
+                pieces.append(_distinct(generator, row, remainder, size, exclude))
+            drawn = np.hstack(pieces) if pieces else np.zeros((row.size, 0), np.int64)
+        own_parts.append(np.repeat(row, drawn.shape[1]).astype(dtype))
+        other_parts.append(drawn.ravel().astype(dtype))
+    return (other_parts, own_parts) if pre_side else (own_parts, other_parts)
+
+
+NATIVE_BUILDERS = {FixedProbabilityConnector: _native_fixed_probability,
+                   FixedNumberPreConnector: _native_fixed_number, FixedNumberPostConnector: _native_fixed_number}
 
 
 def _from_list(connector, projection):
@@ -229,7 +323,10 @@ def connect(projection, connector) -> tuple | None:
     if from_list and any(not projection.synapse_type.native_parameters[name].is_homogeneous
                          for name in projection.synapse_type.native_parameters.keys() if name not in given):
         return None   # PyNN draws such values target by target: keep its order
-    built = builder(connector, projection)
+    native = NATIVE_BUILDERS.get(type(connector)) if isinstance(getattr(connector, "rng", None), NativeRNG) else None
+    built = native(connector, projection, connector.rng.generator()) if native else None
+    if built is None:
+        built = builder(connector, projection)
     if built is None:
         return None
     pre, post, columns = built if from_list else (*built, {})

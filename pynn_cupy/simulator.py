@@ -50,6 +50,7 @@ class State(common.control.BaseState):
         self.device = "auto"
         self.precision = "float32"
         self.rng_seed = 0
+        self.native_rng = np.random.RandomState(np.random.MT19937(0))   # NativeRNG() without a seed
         self.trial = 0
         self.threads = 1
         self._backend = None
@@ -68,6 +69,7 @@ class State(common.control.BaseState):
         self.threads = int(threads)
         self.dt, self.min_delay, self.max_delay = dt, min_delay, max_delay
         self.device, self.precision, self.rng_seed = backend.name, precision, seed
+        self.native_rng = np.random.RandomState(np.random.MT19937(seed))
         self._backend = backend
 
     @property
