@@ -290,16 +290,19 @@ class SpikeTrains(SpikeTrainList):
     def _spiketrains_from_array(self):
         channels = np.asarray(self._channel_id_array)
         order = np.argsort(channels, kind="stable")   # each cell's spikes in the order recorded (time order)
-        channels, times = channels[order], self._spike_time_array[order]
+        channels = channels[order]
         ids = np.asarray(self._all_channel_ids)
         first, last = np.searchsorted(channels, ids, side="left"), np.searchsorted(channels, ids, side="right")
         per_cell = {name: value for name, value in self._annotations.items()
                     if not isinstance(value, str) and hasattr(value, "__len__") and len(value) == len(ids)}
         shared = {name: value for name, value in self._annotations.items() if name not in per_cell}
+        # one SpikeTrain checked and made by neo (~150 us each), the cells' trains as slices of it (~10 us)
+        every = SpikeTrain(self._spike_time_array[order], **self._spiketrain_metadata)
         self._items = []
         for i, channel_id in enumerate(self._all_channel_ids):
-            train = SpikeTrain(times[first[i]:last[i]], **self._spiketrain_metadata)
-            train.annotate(**shared, **{name: value[i] for name, value in per_cell.items()}, channel_id=channel_id)
+            train = every[first[i]:last[i]]
+            train.annotations = {**shared, **{name: value[i] for name, value in per_cell.items()},
+                                 "channel_id": channel_id}
             train.segment = self.segment
             self._items.append(train)
 

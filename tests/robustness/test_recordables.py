@@ -43,5 +43,8 @@ def test_spike_trains_are_built_in_one_pass():
     for ours, theirs in zip(trains, reference):
         np.testing.assert_array_equal(ours.magnitude, theirs.magnitude)
         assert ours.units == theirs.units and ours.t_start == theirs.t_start and ours.t_stop == theirs.t_stop
-        assert ours.annotations == theirs.annotations
+        assert ours.annotations == theirs.annotations and ours.segment is trains.segment
+        assert ours.sampling_rate == theirs.sampling_rate and dict(ours.array_annotations) == {}
+    trains[0].annotate(mark=1)   # each train is its own object, though its times are a slice of one array
+    assert "mark" not in trains[1].annotations
     sim.end()
