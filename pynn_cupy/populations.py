@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import common, errors
-from lazyarray import larray as LazyArray
-from pyNN.parameters import ParameterSpace, simplify
+from pyNN.parameters import LazyArray, ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
@@ -111,6 +110,17 @@ class Population(_ParameterAccess, common.Population):
 
     def _group_and_mask(self):
         return self._group, None
+
+    def _get_cell_initial_value(self, id, variable):
+        """`cell.get_initial_value(variable)`: the value the device group starts the cell from."""
+        if variable not in self.celltype.default_initial_values:
+            raise errors.NonExistentParameterError(variable, type(self.celltype).__name__,
+                                                   list(self.celltype.default_initial_values))
+        return float(self._group.initial_values[variable][self.id_to_index(id)])
+
+    def _set_cell_initial_value(self, id, variable, value):
+        index = int(self.id_to_index(id))
+        self[index:index + 1].initialize(**{variable: value})
 
     def _create_cells(self):
         if not isinstance(self.celltype, StandardCellType) or not hasattr(self.celltype, "device_model"):

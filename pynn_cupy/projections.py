@@ -70,6 +70,20 @@ class Connection(common.Connection):
 
     weight = property(lambda self: self._get("weight"), lambda self, value: self._set("weight", value))
     delay = property(lambda self: self._get("delay"), lambda self, value: self._set("delay", value))
+    presynaptic_cell = property(lambda self: self.projection.pre[self.presynaptic_index])
+    postsynaptic_cell = property(lambda self: self.projection.post[self.postsynaptic_index])
+
+    def __getattr__(self, name):   # the synapse type's other parameters (U, tau_rec, tau_plus, ...)
+        projection = self.__dict__.get("projection")
+        if projection is None or name.startswith("_") or name not in projection._values:
+            raise AttributeError("%r has no attribute %r" % (type(self).__name__, name))
+        return self._get(name)
+
+    def __setattr__(self, name, value):
+        if name in ("projection", "index") or name not in self.projection._values:
+            object.__setattr__(self, name, value)
+        else:
+            self._set(name, value)
 
     def as_tuple(self, *attribute_names):
         return tuple(getattr(self, name) for name in attribute_names)

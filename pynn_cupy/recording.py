@@ -52,7 +52,7 @@ class Recorder(recording.Recorder):
 
     def _clear_host(self):
         self._spike_chunks = []          # (population indices, steps)
-        self._sample_chunks = {}         # variable -> list of (recorded indices, rows x columns)
+        self._sample_chunks = {}         # variable -> list of (recorded indices, rows x columns, first step)
         self._next_sample = None         # the step whose start state is the next sample to take
 
     def _indices(self, variable_name: str) -> np.ndarray:
@@ -80,15 +80,18 @@ class Recorder(recording.Recorder):
         return (np.asarray(self.population.all_cells)[index[keep]].astype(int), times)
 
     def _get_all_signals(self, variable, ids, clear=False):
+        """The samples on the recording's grid (its start time + k sampling intervals): each chunk at its own
+        rows, NaN where a cell was not recorded (recording stopped, or started later)."""
         columns = self.population.id_to_index(np.asarray(ids, dtype=int)) if len(ids) else np.zeros(0, int)
-        blocks = []
-        for index, rows in self._sample_chunks.get(variable.name, []):   # index: sorted recorded cells
-            block = np.full((rows.shape[0], len(columns)), np.nan)
+        chunks = self._sample_chunks.get(variable.name, [])
+        origin, interval = self._origin_step(), self._interval_steps()
+        length = max([(first - origin) // interval + rows.shape[0] for _, rows, first in chunks], default=0)
+        signal = np.full((length, len(columns)), np.nan)
+        for index, rows, first in chunks:   # index: sorted recorded cells
             position = np.minimum(np.searchsorted(index, columns), max(0, index.size - 1))
             present = index.size > 0 and index[position] == columns
-            block[:, present] = rows[:, position[present]]
-            blocks.append(block)
-        signal = np.vstack(blocks) if blocks else np.zeros((0, len(columns)))
+            row = (first - origin) // interval
+            signal[row:row + rows.shape[0], present] = rows[:, position[present]]
         return signal, None
 
     def _local_count(self, variable, filter_ids=None):
@@ -100,6 +103,9 @@ class Recorder(recording.Recorder):
         return counts
 
     # -- device side ------------------------------------------------------------------------------
+    def _origin_step(self) -> int:
+        return int(round(float(self._recording_start_time) / self._simulator.state.dt))
+
     def _interval_steps(self) -> int:
         return int(grid_steps(self.sampling_interval, self._simulator.state.dt, "sampling_interval"))
 
@@ -154,9 +160,11 @@ class Recorder(recording.Recorder):
 
     def _begin_chunk(self, first_step: int, n_steps: int) -> None:
         state = self._simulator.state
-        if self._next_sample is None or self._next_sample < first_step:
-            self._next_sample = first_step
-        rows = max(0, -(-(first_step + n_steps - self._next_sample) // self._interval_steps()))
+        interval = self._interval_steps()
+        if self._next_sample is None or self._next_sample < first_step:   # the first grid point from here on
+            origin = self._origin_step()
+            self._next_sample = origin + -(-(first_step - origin) // interval) * interval
+        rows = max(0, -(-(first_step + n_steps - self._next_sample) // interval))
         self._chunk_rows = rows
         for name in self._sampled():
             state.write(self._device[name]["window"], np.array([self._next_sample, rows]))
@@ -169,7 +177,7 @@ class Recorder(recording.Recorder):
             if self._chunk_rows:
                 buffers = self._device[name]
                 rows = to_host(buffers["out"][:self._chunk_rows]).astype(np.float64)
-                self._sample_chunks.setdefault(name, []).append((buffers["host_index"], rows))
+                self._sample_chunks.setdefault(name, []).append((buffers["host_index"], rows, self._next_sample))
         if self._sampled():
             self._next_sample += self._chunk_rows * self._interval_steps()
         if "spikes" in self._device:
@@ -193,7 +201,7 @@ class Recorder(recording.Recorder):
             index = self._device[name]["host_index"]
             values = state.backend.to_host(self.population._group.device[model.recordables[name]])
             self._sample_chunks.setdefault(name, []).append(
-                (index, values.astype(np.float64)[index][np.newaxis, :]))
+                (index, values.astype(np.float64)[index][np.newaxis, :], state.step))
         self._next_sample += self._interval_steps()
 
     # -- PyNN 0.13 fix: the segments closed by reset() --------------------------------------------
