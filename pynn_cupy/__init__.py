@@ -31,6 +31,8 @@ from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, No
 from .populations import Population, PopulationView, Assembly           # noqa: F401
 from .projections import Projection                                     # noqa: F401
 from .native_rng import NativeRNG                                       # noqa: F401
+from .connectors import (FixedProbabilityConnector, FixedNumberPreConnector,  # noqa: F401
+                         FixedNumberPostConnector, FixedTotalNumberConnector)
 from .control import (setup, end, run, run_until, run_for, reset, initialize,  # noqa: F401
                       get_current_time, get_time_step, get_min_delay, get_max_delay, num_processes, rank)
 from .procedural_api import create, connect, record, record_v, record_gsyn, set  # noqa: F401

@@ -22,7 +22,7 @@ from pyNN.errors import ConnectionError, InvalidDimensionsError, InvalidParamete
 from pyNN.common import Assembly
 from pyNN.random import RandomDistribution
 
-from . import simulator
+from . import connectors, simulator
 from .native_rng import NativeRNG
 from .timegrid import delay_steps
 
@@ -100,13 +100,16 @@ def _fixed_number_with_replacement(connector, projection):
 
 def _fixed_total_number(connector, projection):
     """n synapses, each from a uniformly drawn source to a uniformly drawn target (with replacement, as
-    PyNN); without self-connections, self-pairs are drawn again."""
+    PyNN); without self-connections, self-pairs are drawn again. With `with_replacement=False` (which PyNN
+    ignores; NEST's allow_multapses=False), n distinct pairs."""
     if not isinstance(connector.n, (int, np.integer)) or connector.allow_self_connections not in (True, False):
         return None
-    n_pre, n_post, rng = projection.pre.size, projection.post.size, connector.rng
+    n, n_pre, n_post, rng = int(connector.n), projection.pre.size, projection.post.size, connector.rng
+    if not connector.with_replacement:
+        return _distinct_pairs(connector, projection, n)
     pre, post = np.zeros(0, np.int64), np.zeros(0, np.int64)
     for _ in range(1000):
-        missing = int(connector.n) - pre.size
+        missing = n - pre.size
         if missing <= 0:
             break
         new_pre = np.asarray(rng.next(missing, "uniform_int", {"low": 0, "high": n_pre}), dtype=np.int64).ravel()
@@ -117,6 +120,29 @@ def _fixed_total_number(connector, projection):
         pre, post = np.concatenate([pre, new_pre]), np.concatenate([post, new_post])
     order = np.argsort(post, kind="stable")
     return pre[order], post[order]
+
+
+def _distinct_pairs(connector, projection, n: int):
+    """n distinct (pre, post) pairs, ordered by post cell: flat pair indices drawn, repeats and excluded
+    self-pairs drawn again (a random permutation when n is over half the pairs)."""
+    n_pre, n_post, rng = projection.pre.size, projection.post.size, connector.rng
+    total = n_pre * n_post
+    selves = 0 if connector.allow_self_connections else \
+        np.intersect1d(np.asarray(projection.pre.all_cells, int), np.asarray(projection.post.all_cells, int)).size
+    if n > total - selves:
+        raise ConnectionError("FixedTotalNumberConnector(n=%d, with_replacement=False): only %d pairs of cells "
+                              "can be connected" % (n, total - selves))
+    allowed = (lambda flat: _not_self(projection, flat // n_post, flat % n_post)) if selves else None
+    if 2 * n > total:
+        flat = np.asarray(rng.permutation(total), dtype=np.int64)
+        flat = flat[allowed(flat)][:n] if allowed else flat[:n]
+    else:
+        flat = np.zeros(0, np.int64)
+        while flat.size < n:
+            new = np.asarray(rng.next(n - flat.size, "uniform_int", {"low": 0, "high": total}), np.int64).ravel()
+            flat = np.unique(np.concatenate([flat, new[allowed(new)] if allowed else new]))
+    flat = np.sort(flat % n_post * n_pre + flat // n_post)   # post-major
+    return flat % n_pre, flat // n_pre
 
 
 def _native_fixed_probability(connector, projection, generator):
@@ -204,13 +230,10 @@ def _native_fixed_number(connector, projection, generator):
     return (other_parts, own_parts) if pre_side else (own_parts, other_parts)
 
 
-NATIVE_BUILDERS = {FixedProbabilityConnector: _native_fixed_probability,
-                   FixedNumberPreConnector: _native_fixed_number, FixedNumberPostConnector: _native_fixed_number}
-
-
-def _from_list(connector, projection):
-    """The list in one piece: sorted by post-synaptic cell (stable), post indices outside the population
-    dropped and pre indices outside it refused, as PyNN does."""
+def _list_table(connector, projection) -> np.ndarray:
+    """FromListConnector's list as a float table, checked: column names are parameters, cell indices whole
+    numbers within the populations (PyNN drops postsynaptic ones outside silently, as it keeps only the
+    targets local to an MPI process)."""
     names = projection.synapse_type.get_parameter_names()
     for name in connector.column_names:
         if name not in names:
@@ -218,17 +241,23 @@ def _from_list(connector, projection):
                                              % (name, type(projection.synapse_type).__name__))
     table = np.asarray(connector.conn_list, dtype=float)
     if table.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), {}
+        return table.reshape(0, 2 + len(connector.column_names))
     fractional = table[:, :2] != np.round(table[:, :2])
     if fractional.any():
         raise ConnectionError("FromListConnector: cell indices must be whole numbers, got %g"
                               % table[:, :2][fractional][0])
-    outside = (table[:, 0] < 0) | (table[:, 0] >= projection.pre.size)
-    if outside.any():
-        raise ConnectionError("FromListConnector: presynaptic index %d out of range (population of %d)"
-                              % (table[outside, 0][0], projection.pre.size))
+    for column, side, size in ((0, "presynaptic", projection.pre.size), (1, "postsynaptic", projection.post.size)):
+        outside = (table[:, column] < 0) | (table[:, column] >= size)
+        if outside.any():
+            raise ConnectionError("FromListConnector: %s index %d out of range (population of %d)"
+                                  % (side, table[outside, column][0], size))
+    return table
+
+
+def _from_list(connector, projection):
+    """The list in one piece, sorted by post-synaptic cell (stable)."""
+    table = _list_table(connector, projection)
     table = table[np.argsort(table[:, 1], kind="stable")]
-    table = table[(table[:, 1] >= 0) & (table[:, 1] < projection.post.size)]
     columns = {name: table[:, k] for k, name in enumerate(connector.column_names, 2)}
     return table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), columns
 
@@ -238,6 +267,14 @@ BUILDERS = {AllToAllConnector: _all_to_all, OneToOneConnector: _one_to_one,
             FixedNumberPreConnector: _fixed_number_with_replacement,
             FixedNumberPostConnector: _fixed_number_with_replacement,
             FromListConnector: _from_list}
+NATIVE_BUILDERS = {FixedProbabilityConnector: _native_fixed_probability,
+                   FixedNumberPreConnector: _native_fixed_number, FixedNumberPostConnector: _native_fixed_number}
+for table in (BUILDERS, NATIVE_BUILDERS):   # pyNN.cupy's checked subclasses (connectors.py) build alike
+    table.update({checked: table[base] for checked, base in (
+        (connectors.FixedProbabilityConnector, FixedProbabilityConnector),
+        (connectors.FixedNumberPreConnector, FixedNumberPreConnector),
+        (connectors.FixedNumberPostConnector, FixedNumberPostConnector),
+        (connectors.FixedTotalNumberConnector, FixedTotalNumberConnector)) if base in table})
 
 
 def synapse_values(projection, pre: list, post: list, given=()):
@@ -317,6 +354,8 @@ def connect(projection, connector) -> tuple | None:
         return None
     given = tuple(getattr(connector, "column_names", ()))
     from_list = isinstance(connector, FromListConnector)
+    if from_list:
+        _list_table(connector, projection)   # checked whichever path makes the connections
     empty = [np.zeros(0, int)]
     if synapse_values(projection, empty, empty, given) is None:
         return None   # checked before drawing connectivity, so the RNG is untouched for the generic path

@@ -31,6 +31,22 @@ class InjectionError(ConnectionError, TypeError):
     """A current source cannot be injected into these cells (e.g. spike sources)."""
 
 
+def shape_error(call: str, values: dict, shape: tuple, exc: Exception) -> InvalidDimensionsError:
+    """An InvalidDimensionsError for `call` (e.g. "cells.set") naming the values whose arrays (numpy or lazy) do
+    not have `shape` (all of them when none can be told), with PyNN's or lazyarray's own message."""
+    import numpy as np
+
+    def shape_of(value):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            return np.shape(value)
+        return getattr(value, "shape", None) if getattr(value, "is_homogeneous", True) is False else None
+
+    shapes = {name: shape_of(value) for name, value in values.items()}
+    wrong = [name for name, value_shape in shapes.items() if value_shape not in (None, shape)] or list(values)
+    given = ", ".join("%s=<shape %s>" % (name, shapes[name]) if shapes[name] else "%s=..." % name for name in wrong)
+    return InvalidDimensionsError("%s(%s): %s; expected shape %s" % (call, given, exc, shape))
+
+
 class SimulationWarning(UserWarning):
     """Something in a run deserves attention but did not stop it (a slow fallback, a stiff neuron)."""
 

@@ -8,6 +8,7 @@ from pyNN.parameters import LazyArray, ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
 from . import simulator
+from .exceptions import shape_error
 from .groups import NeuronGroup
 from .recording import Recorder
 
@@ -41,6 +42,14 @@ class _ParameterAccess:
     def _group_and_mask(self):
         raise NotImplementedError
 
+    def set(self, **parameters):
+        """PyNN's set; an array of the wrong shape is an InvalidDimensionsError naming the population and the
+        parameter."""
+        try:
+            super().set(**parameters)
+        except errors.InvalidDimensionsError as exc:
+            raise shape_error("%s.set" % self.label, parameters, (self.size,), exc) from None
+
     def initialize(self, **initial_values):
         """PyNN's initialize (scalars, arrays, RandomDistributions, functions of the index), also on views;
         every value is checked (a state variable of the cell type, one finite number per cell) before any
@@ -50,6 +59,9 @@ class _ParameterAccess:
             if variable not in celltype.default_initial_values:
                 raise errors.NonExistentParameterError(variable, type(celltype).__name__,
                                                        list(celltype.default_initial_values))
+            if isinstance(value, str):
+                raise errors.InvalidParameterValueError("%s.initialize(%s=%r): not a number"
+                                                        % (self.label, variable, value))
             try:
                 lazy = LazyArray(value, shape=(self.size,), dtype=float)
                 array = np.asarray(lazy.evaluate(simplify=False), dtype=float)
@@ -97,6 +109,20 @@ class PopulationView(_ParameterAccess, common.PopulationView):
     _assembly_class = Assembly
     _simulator = simulator
 
+    def __init__(self, parent, selector, label=None):
+        """PyNN's, with the selector checked first: a boolean mask has one entry per cell of the parent,
+        indices lie in it (IndexError), and at least one cell is selected (InvalidDimensionsError)."""
+        if isinstance(selector, (slice, list, np.ndarray)):
+            mask = np.asarray(selector) if isinstance(selector, list) else selector
+            if isinstance(mask, np.ndarray) and mask.dtype == bool and mask.shape != (parent.size,):
+                raise errors.InvalidDimensionsError("view of %r: a boolean mask needs one entry per cell (%d), "
+                                                    "got shape %s" % (parent.label, parent.size, mask.shape))
+            empty = isinstance(mask, np.ndarray) and mask.size == 0
+            if empty or np.arange(parent.size)[mask].size == 0:   # (an index out of range: IndexError)
+                raise errors.InvalidDimensionsError("view of %r: the selector %r selects no cell"
+                                                    % (parent.label, selector))
+        super().__init__(parent, selector, label)
+
     def _group_and_mask(self):
         return self.grandparent._group, self.mask if self.parent is self.grandparent \
             else self.grandparent.id_to_index(self.all_cells)
@@ -130,7 +156,11 @@ class Population(_ParameterAccess, common.Population):
                                                 % (self.label, self.size))
         state = simulator.state
         parameter_space = self.celltype.native_parameters
-        parameter_space.shape = (self.size,)
+        try:
+            parameter_space.shape = (self.size,)
+        except ValueError as exc:
+            raise shape_error("Population %r of %d cells: %s" % (self.label, self.size, type(self.celltype).__name__),
+                              dict(parameter_space.items()), (self.size,), exc) from None
         parameter_space.evaluate(simplify=False)
         parameters = {name: np.asarray(value) if not isinstance(value, np.ndarray) else value
                       for name, value in parameter_space.items()}

@@ -12,6 +12,7 @@ from pyNN.standardmodels.base import check_weights
 
 from . import connect, simulator
 from .standardmodels.synapses import StaticSynapse
+from .exceptions import shape_error
 from .storage import storage_for
 from .storage.layout import SORT_CHUNK
 from .storage.static import compact
@@ -122,6 +123,15 @@ class Projection(common.Projection):
         self._pending = None
         state.projections.append(self)
         state.invalidate()
+
+    def _guess_receptor_type(self):
+        """PyNN's (the sign of the last weight), with weights of the wrong shape named."""
+        try:
+            super()._guess_receptor_type()
+        except (IndexError, ValueError) as exc:
+            weight = self.synapse_type.parameter_space["weight"]
+            raise errors.InvalidDimensionsError("Projection %r: weights of shape %s for %d x %d cells (%s)" % (
+                self.label, weight.shape, self.pre.size, self.post.size, exc)) from None
 
     @property
     def _pre(self) -> np.ndarray:
@@ -271,6 +281,30 @@ class Projection(common.Projection):
     def min_delay(self):
         return float(simulator.state.time_of(self._device.delay_range[0])) if len(self) else None
 
+    def _check_names(self, call: str, names) -> None:
+        known = self.synapse_type.get_parameter_names()
+        for name in names:
+            if name not in known:
+                raise errors.NonExistentParameterError("%s(%s=...)" % (call, name), type(self.synapse_type).__name__,
+                                                       sorted(known))
+
+    def get(self, attribute_names, format, *args, **kwargs):
+        """PyNN's get, with the names and the format checked first (NonExistentParameterError,
+        InvalidParameterValueError)."""
+        self._check_names("%s.get" % self.label, [attribute_names] if isinstance(attribute_names, str)
+                          else attribute_names)
+        if format not in ("list", "array"):
+            raise errors.InvalidParameterValueError("%s.get(format=%r): 'list' or 'array'" % (self.label, format))
+        return super().get(attribute_names, format, *args, **kwargs)
+
+    def set(self, **attributes):
+        """PyNN's set, with the names checked first and an array of the wrong shape named."""
+        self._check_names("%s.set" % self.label, attributes)
+        try:
+            super().set(**attributes)
+        except errors.InvalidDimensionsError as exc:
+            raise shape_error("%s.set" % self.label, attributes, (self.pre.size, self.post.size), exc) from None
+
     def _get_attributes_as_list(self, names):
         indices = self._indices or (self._device.indices() if {"presynaptic_index", "postsynaptic_index"} &
                                     set(names) else (None, None))   # made for this call, not kept
@@ -283,8 +317,8 @@ class Projection(common.Projection):
         `multiple_synapses` (PyNN's sum, min, max, first or last)."""
         operation = {"sum": np.add, "min": np.minimum, "max": np.maximum}.get(multiple_synapses)
         if operation is None and multiple_synapses not in ("first", "last"):
-            raise ValueError("multiple_synapses must be one of sum, min, max, first, last, got %r"
-                             % (multiple_synapses,))
+            raise errors.InvalidParameterValueError("%s.get(multiple_synapses=%r): one of sum, min, max, first, "
+                                                    "last" % (self.label, multiple_synapses))
         values = [self._attribute(name) for name in names]
         arrays = [np.full((self.pre.size, self.post.size), np.nan) for _ in names]
         for span, pre, post in self._device.chunks():   # row-aligned: a pair's connections are in one chunk

@@ -3,6 +3,7 @@ back to the host in bulk at the end of the chunk; PyNN's Recorder turns them int
 from __future__ import annotations
 
 import numpy as np
+import quantities as pq
 from neo import SpikeTrain
 from neo.core.spiketrainlist import SpikeTrainList
 from pyNN import errors as pynn_errors, recording
@@ -26,20 +27,38 @@ class Recorder(recording.Recorder):
     def _record(self, variable, new_ids, sampling_interval=None):
         if sampling_interval is not None:
             self.sampling_interval = sampling_interval
-        if variable.name != "spikes" and variable.name not in self.population.celltype.device_model.recordables:
-            raise pynn_errors.RecordingError(variable.name, self.population.celltype)
         self._simulator.state.invalidate()
 
     def record(self, variables, ids, sampling_interval=None, locations=None):
-        """PyNN's record, with the sampling interval checked and put on the grid first: a whole number of
-        steps (at the tic level: 0.2000004 ms at dt 0.1 is 0.2 ms), at least one, as NEST's multimeter."""
+        """PyNN's record, with everything checked before anything is recorded (PyNN records variable by
+        variable): each variable recordable, and the sampling interval a whole number of steps (at the tic
+        level: 0.2000004 ms at dt 0.1 is 0.2 ms), at least one and below 2^31 steps, as NEST's multimeter, and
+        the population's one interval."""
+        label = self.population.label
         if sampling_interval is not None:
             state = self._simulator.state
-            steps = int(grid_steps(sampling_interval, state.dt, "sampling_interval"))
-            if steps < 1:
+            try:
+                ms = float(sampling_interval)
+            except (TypeError, ValueError):
                 raise pynn_errors.InvalidParameterValueError(
-                    "sampling_interval = %r ms is shorter than the time step (%g ms)" % (sampling_interval, state.dt))
+                    "%s.record(sampling_interval=%r): not a number of ms" % (label, sampling_interval)) from None
+            steps = int(grid_steps(ms, state.dt, "%s.record: sampling_interval" % label))
+            if not 1 <= steps < 2 ** 31:
+                raise pynn_errors.InvalidParameterValueError(
+                    "%s.record(sampling_interval=%r): must be from one time step (%g ms) to 2^31 steps"
+                    % (label, sampling_interval, state.dt))
             sampling_interval = float(state.time_of(steps))
+            try:
+                self._check_sampling_interval(sampling_interval)
+            except ValueError:
+                raise pynn_errors.InvalidParameterValueError(
+                    "%s.record(sampling_interval=%g): its variables are recorded every %g ms; a population has "
+                    "one sampling interval" % (label, sampling_interval, self.sampling_interval)) from None
+        recordables = self.population.celltype.device_model.recordables
+        for variable in self._localize_variables(variables, locations):
+            if not self.population.can_record(variable.name, variable.location) or \
+                    variable.name != "spikes" and variable.name not in recordables:
+                raise pynn_errors.RecordingError(variable, self.population.celltype)
         super().record(variables, ids, sampling_interval, locations)
 
     def _reset(self):
@@ -80,19 +99,31 @@ class Recorder(recording.Recorder):
         return (np.asarray(self.population.all_cells)[index[keep]].astype(int), times)
 
     def _get_all_signals(self, variable, ids, clear=False):
-        """The samples on the recording's grid (its start time + k sampling intervals): each chunk at its own
-        rows, NaN where a cell was not recorded (recording stopped, or started later)."""
+        """The samples on the recording's grid (its start time + k sampling intervals) from the first one taken:
+        each chunk at its own rows, NaN where a cell was not recorded (recording stopped, or started later for
+        it). How much later than the recording's start the first sample is goes to _get_current_segment."""
         columns = self.population.id_to_index(np.asarray(ids, dtype=int)) if len(ids) else np.zeros(0, int)
         chunks = self._sample_chunks.get(variable.name, [])
-        origin, interval = self._origin_step(), self._interval_steps()
-        length = max([(first - origin) // interval + rows.shape[0] for _, rows, first in chunks], default=0)
+        interval = self._interval_steps()
+        first_row = min([(first - self._origin_step()) // interval for _, _, first in chunks], default=0)
+        self._late_start[variable.name] = first_row * interval
+        rows_of = [(first - self._origin_step()) // interval - first_row for _, _, first in chunks]
+        length = max([row + rows.shape[0] for row, (_, rows, _) in zip(rows_of, chunks)], default=0)
         signal = np.full((length, len(columns)), np.nan)
-        for index, rows, first in chunks:   # index: sorted recorded cells
+        for row, (index, rows, _) in zip(rows_of, chunks):   # index: sorted recorded cells
             position = np.minimum(np.searchsorted(index, columns), max(0, index.size - 1))
             present = index.size > 0 and index[position] == columns
-            row = (first - origin) // interval
             signal[row:row + rows.shape[0], present] = rows[:, position[present]]
         return signal, None
+
+    def _get_current_segment(self, filter_ids=None, variables="all", clear=False):
+        """PyNN's, with each signal starting at its first sample (PyNN starts all at the recording's start)."""
+        self._late_start = {}
+        segment = super()._get_current_segment(filter_ids=filter_ids, variables=variables, clear=clear)
+        for signal in segment.analogsignals:
+            if self._late_start.get(signal.name):
+                signal.t_start = signal.t_start + self._simulator.state.time_of(self._late_start[signal.name]) * pq.ms
+        return segment
 
     def _local_count(self, variable, filter_ids=None):
         index, _ = self._get_spiketimes(sorted(self.filter_recorded(variable, filter_ids)))

@@ -51,7 +51,7 @@ class State(common.control.BaseState):
         self.precision = "float32"
         self.rng_seed = 0
         self.native_rng = np.random.RandomState(np.random.MT19937(0))   # NativeRNG() without a seed
-        self.trial = 0
+        self.trial = -1   # clear() resets, which starts trial 0 (as after setup())
         self.threads = 1
         self._backend = None
         self.clear()

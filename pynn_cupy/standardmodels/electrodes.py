@@ -9,7 +9,7 @@ injected in the step from t to t + dt, from the time of record() to the end of t
 from __future__ import annotations
 
 import numpy as np
-from pyNN import common
+from pyNN import common, errors
 from pyNN.parameters import ParameterSpace, Sequence
 from pyNN.standardmodels import build_translations, electrodes
 
@@ -49,6 +49,14 @@ class CurrentSource:
         space.update(**parameters)
         self.set_native_parameters(self.translate(space))
         state.current_sources.append(self)
+
+    def set_parameters(self, copy=True, **parameters):
+        """PyNN's, with the names checked first (PyNN's error would not name the source type)."""
+        known = self.get_parameter_names()
+        for name in parameters:
+            if name not in known:
+                raise errors.NonExistentParameterError(name, type(self).__name__, sorted(known))
+        super().set_parameters(copy=copy, **parameters)
 
     def inject_into(self, cells):
         for group, indices in _targets_by_group(cells):

@@ -91,6 +91,8 @@ class STDPMechanism(synapses.STDPMechanism):
                 "(entirely axonal) are implemented, fractions in between not yet" % (dendritic_delay_fraction,))
         super().__init__(timing_dependence, weight_dependence, voltage_dependence, dendritic_delay_fraction,
                          weight, delay)
+        if delay is not None:   # PyNN takes `delay or min_delay`, which turns a delay of 0 into min_delay
+            self.delay = delay
 
     def _build_translations(self):   # PyNN's version updates the class's dict in place
         self.translations = dict(self.base_translations)

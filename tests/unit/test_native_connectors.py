@@ -110,3 +110,20 @@ def test_other_numbers_than_pyNN_but_numpy_rng_unchanged():
     expected = np.argwhere(draws < 0.1)[:, ::-1]
     assert sorted(map(tuple, numpy)) == sorted(map(tuple, expected))
     assert sorted(map(tuple, native)) != sorted(map(tuple, expected))
+
+
+@pytest.mark.parametrize("n", [30, 70])   # drawn, and (over half the 90 allowed pairs) permuted
+def test_fixed_total_number_without_replacement(n):
+    """with_replacement=False (PyNN ignores it; NEST's allow_multapses=False): n distinct pairs, no self-pair
+    when excluded, every pair equally likely; more than the pairs there are is refused."""
+    counts = np.zeros(100, int)
+    for seed in range(60):
+        found = build(sim.FixedTotalNumberConnector(n, with_replacement=False, allow_self_connections=False,
+                                                    rng=sim.NumpyRNG(seed)), n_pre=10, same=True)
+        flat = found[:, 0] * 10 + found[:, 1]
+        assert len(found) == n and len(np.unique(flat)) == n and not (found[:, 0] == found[:, 1]).any()
+        counts += np.bincount(flat, minlength=100)
+    assert chi_square_p(counts[~np.eye(10, dtype=bool).ravel()]) > 1e-4
+    with pytest.raises(sim.errors.ConnectionError, match="91.*90 pairs"):
+        build(sim.FixedTotalNumberConnector(91, with_replacement=False, allow_self_connections=False), n_pre=10,
+              same=True)

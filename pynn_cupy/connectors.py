@@ -1,0 +1,51 @@
+"""PyNN's connectors whose arguments PyNN checks with `assert` (gone under `python -O`) or not at all, checked
+when made: InvalidParameterValueError naming the connector and the value. The others are PyNN's own."""
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from pyNN import connectors
+from pyNN.errors import InvalidParameterValueError
+from pyNN.random import RandomDistribution
+
+
+def _check_n(connector: str, n) -> None:
+    if isinstance(n, RandomDistribution):
+        return
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
+        raise InvalidParameterValueError("%s(n=%r): n must be a whole number >= 0 or a RandomDistribution"
+                                         % (connector, n))
+
+
+class FixedProbabilityConnector(connectors.FixedProbabilityConnector):
+    __doc__ = connectors.FixedProbabilityConnector.__doc__
+
+    def __init__(self, p_connect, *args, **kwargs):
+        if isinstance(p_connect, bool) or not isinstance(p_connect, Real) or not 0 <= p_connect <= 1:
+            raise InvalidParameterValueError("FixedProbabilityConnector(p_connect=%r): a probability, from 0 to 1"
+                                             % (p_connect,))
+        super().__init__(p_connect, *args, **kwargs)
+
+
+class FixedNumberPreConnector(connectors.FixedNumberPreConnector):
+    __doc__ = connectors.FixedNumberPreConnector.__doc__
+
+    def __init__(self, n, *args, **kwargs):
+        _check_n(type(self).__name__, n)
+        super().__init__(n, *args, **kwargs)
+
+
+class FixedNumberPostConnector(connectors.FixedNumberPostConnector):
+    __doc__ = connectors.FixedNumberPostConnector.__doc__
+
+    def __init__(self, n, *args, **kwargs):
+        _check_n(type(self).__name__, n)
+        super().__init__(n, *args, **kwargs)
+
+
+class FixedTotalNumberConnector(connectors.FixedTotalNumberConnector):
+    __doc__ = connectors.FixedTotalNumberConnector.__doc__
+
+    def __init__(self, n, *args, **kwargs):
+        _check_n(type(self).__name__, n)
+        super().__init__(n, *args, **kwargs)
