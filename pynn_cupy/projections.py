@@ -12,8 +12,10 @@ from pyNN.standardmodels.base import check_weights
 
 from . import connect, simulator
 from .standardmodels.synapses import StaticSynapse
+from .convolution import SharedWeightsConnector
 from .exceptions import shape_error
 from .storage import storage_for
+from .storage.kernel import shared_storage
 from .storage.layout import SORT_CHUNK
 from .storage.static import compact
 from .timegrid import delay_steps
@@ -103,12 +105,21 @@ class Projection(common.Projection):
             if not target.celltype.injectable:
                 raise errors.ConnectionError("Projection onto %r: %s is a spike source, it takes no input"
                                              % (target.label, type(target.celltype).__name__))
+        shared = isinstance(connector, SharedWeightsConnector)
+        if shared and receptor_type is None:
+            receptor_type = connector.positive_receptor_type
         super().__init__(presynaptic_population, postsynaptic_population, connector, synapse_type, source,
                          receptor_type, space, label)
         state = simulator.state
         self._chunks = []
         self._values = {}
         self._indices = None   # (pre, post) per connection on the host, once asked for
+        self._pending = None
+        if shared:   # the weights are stored once (storage/kernel.py)
+            self._device = shared_storage(self)   # raises before registration
+            state.projections.append(self)
+            state.invalidate()
+            return
         direct = connect.connect(self, connector)
         if direct is None:
             connector.connect(self)   # PyNN's path: _convergent_connect per post-synaptic cell, with arrays
@@ -293,13 +304,22 @@ class Projection(common.Projection):
         InvalidParameterValueError)."""
         self._check_names("%s.get" % self.label, [attribute_names] if isinstance(attribute_names, str)
                           else attribute_names)
+        if format == "kernel" and isinstance(self._connector, SharedWeightsConnector):
+            if attribute_names not in ("weight", ["weight"], ("weight",)):
+                raise errors.InvalidParameterValueError("%s.get(format='kernel'): the weights only" % self.label)
+            return self._device.kernel()
         if format not in ("list", "array"):
-            raise errors.InvalidParameterValueError("%s.get(format=%r): 'list' or 'array'" % (self.label, format))
+            raise errors.InvalidParameterValueError("%s.get(format=%r): 'list' or 'array'%s" % (
+                self.label, format, " or 'kernel'" if isinstance(self._connector, SharedWeightsConnector) else ""))
         return super().get(attribute_names, format, *args, **kwargs)
 
     def set(self, **attributes):
         """PyNN's set, with the names checked first and an array of the wrong shape named."""
         self._check_names("%s.set" % self.label, attributes)
+        if "weight" in attributes and isinstance(self._connector, SharedWeightsConnector):
+            raise errors.NoModelAvailableError("%s.set(weight=...): the weights of a %s projection are shared by its "
+                                               "connections; make the connector with the new weights"
+                                               % (self.label, type(self._connector).__name__))
         try:
             super().set(**attributes)
         except errors.InvalidDimensionsError as exc:

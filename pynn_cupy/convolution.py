@@ -1,0 +1,223 @@
+"""Connectors whose weights are shared between connections, with sPyNNaker's constructors and shape rules, so that
+sPyNNaker's convolutional scripts run after the one-line import change: `ConvolutionConnector` (a kernel slid over
+a 2-D population) and `PoolDenseConnector` (average pooling, then all to all), with their synapse types
+`Convolution` and `PoolDense`. The weights are stored once on the device and propagated by cuda/convolution.cu
+(storage/kernel.py).
+
+Populations are 2-D through a `Grid2D` structure, `Population(rows * columns, celltype,
+structure=Grid2D(aspect_ratio=columns / rows))`; their cells are in raster order, index = row * columns + column
+(sPyNNaker's order, and numpy's `image.flatten()`; PyNN's Grid2D positions number cells column by column)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from numbers import Integral, Real
+
+import numpy as np
+from pyNN import connectors, errors
+from pyNN.random import RandomDistribution
+from pyNN.space import Grid2D
+
+from .standardmodels.synapses import StaticSynapse
+
+__all__ = ["ConvolutionConnector", "PoolDenseConnector", "Convolution", "PoolDense", "SharedWeightsConnector",
+           "grid_shape"]
+
+
+def grid_shape(population, what: str) -> tuple[int, int]:
+    """(rows, columns) of a population with a Grid2D structure; InvalidDimensionsError otherwise."""
+    structure = getattr(population, "structure", None)
+    if not isinstance(structure, Grid2D) or not hasattr(population, "all_cells") or \
+            getattr(population, "parent", None) is not None:
+        raise errors.InvalidDimensionsError(
+            "%s: %r must be a Population with a Grid2D structure, Population(rows * columns, celltype, "
+            "structure=Grid2D(aspect_ratio=columns / rows)), as sPyNNaker asks" % (what, population.label))
+    try:
+        columns, rows = structure.calculate_size(population.size)
+    except Exception:   # PyNN raises a bare Exception
+        columns, rows = 0, 0
+    if rows * columns != population.size:
+        raise errors.InvalidDimensionsError("%s: %d cells of %r do not make a grid of aspect ratio %g"
+                                            % (what, population.size, population.label, structure.aspect_ratio))
+    return int(rows), int(columns)
+
+
+def _pair(value, name: str, owner: str, minimum: int) -> np.ndarray | None:
+    """An int or (rows, columns) as a pair of ints >= minimum (None stays None)."""
+    if value is None:
+        return None
+    pair = [value, value] if np.isscalar(value) else list(value)
+    if len(pair) == 1:
+        pair = [pair[0], 1]
+    if len(pair) != 2 or not all(isinstance(v, Integral) and not isinstance(v, bool) and v >= minimum
+                                 for v in pair):
+        raise errors.InvalidParameterValueError("%s(%s=%r): an int >= %d or a pair of them (rows, columns)"
+                                                % (owner, name, value, minimum))
+    return np.array(pair, dtype=int)
+
+
+def _finite(weights: np.ndarray, owner: str) -> np.ndarray:
+    if weights.size == 0 or not np.isfinite(weights).all():
+        raise errors.InvalidParameterValueError("%s: weights must be finite numbers, got %r" % (owner, weights))
+    return weights
+
+
+class SharedWeightsConnector(connectors.Connector):
+    """Base of the connectors whose Projection stores its weights once (storage/kernel.py)."""
+    parameter_names = ("positive_receptor_type", "negative_receptor_type")
+
+    def __init__(self, positive_receptor_type: str, negative_receptor_type: str, safe=True, verbose=False,
+                 callback=None):
+        super().__init__(safe=safe, callback=callback)
+        self.positive_receptor_type, self.negative_receptor_type = positive_receptor_type, negative_receptor_type
+
+    def connect(self, projection):
+        raise errors.ConnectionError("%s builds its connections on the device (pyNN.cupy's Projection)"
+                                     % type(self).__name__)
+
+
+class ConvolutionConnector(SharedWeightsConnector):
+    """Each postsynaptic cell (row, column) of a 2-D population receives from the presynaptic cells under a
+    kernel of weights shared by all of them (sPyNNaker's ConvolutionConnector: the same arguments, shapes and
+    arithmetic).
+
+    `kernel_weights`: a 2-D array (list of rows), or a number, a flat list or a RandomDistribution with
+    `kernel_shape` (an int for a square kernel, or (rows, columns)). `strides` (default 1), `padding` (zero
+    cells added around the presynaptic image: an int or (rows, columns); True for half the kernel; default none),
+    `pool_shape` and `pool_stride` (average pooling before the kernel: presynaptic coordinates are divided by the
+    pool stride, default the pool shape, and the weights by the pool area). Positive weights go to
+    `positive_receptor_type`, negative ones to `negative_receptor_type`.
+
+    As sPyNNaker computes it, postsynaptic cell q receives presynaptic cell p (coordinates per dimension, p
+    pooled and padded) through kernel entry K - 1 - (p - q * stride) when 0 <= p - q * stride < K: the kernel is
+    flipped (a convolution as scipy.signal.convolve2d's, not the cross-correlation of ML packages). The
+    postsynaptic shape is `get_post_shape(pre_shape)`. Errors: InvalidParameterValueError for bad arguments,
+    InvalidDimensionsError for populations of the wrong shape."""
+    parameter_names = SharedWeightsConnector.parameter_names + ("strides", "padding_shape", "pool_shape", "pool_stride")
+
+    def __init__(self, kernel_weights, kernel_shape=None, strides=None, padding=None, pool_shape=None,
+                 pool_stride=None, positive_receptor_type: str = "excitatory",
+                 negative_receptor_type: str = "inhibitory", safe=True, verbose=False, callback=None):
+        super().__init__(positive_receptor_type, negative_receptor_type, safe, verbose, callback)
+        name = type(self).__name__
+        self.kernel_weights = _finite(self._kernel(kernel_weights, kernel_shape), name)
+        self.strides = _pair(1 if strides is None else strides, "strides", name, 1)
+        if padding is True:
+            self.padding_shape = np.array(self.kernel_weights.shape) // 2
+        elif padding is None or padding is False:
+            self.padding_shape = np.zeros(2, dtype=int)
+        else:
+            self.padding_shape = _pair(padding, "padding", name, 0)
+        self.pool_shape = _pair(pool_shape, "pool_shape", name, 1)
+        self.pool_stride = _pair(pool_stride, "pool_stride", name, 1)
+        if self.pool_stride is None:
+            self.pool_stride = self.pool_shape
+        if self.pool_shape is not None:
+            self.kernel_weights = self.kernel_weights / np.prod(self.pool_shape)
+
+    def _kernel(self, weights, shape) -> np.ndarray:
+        name = type(self).__name__
+        if isinstance(weights, RandomDistribution) or isinstance(weights, Real) and not isinstance(weights, bool):
+            if shape is None:
+                raise errors.InvalidParameterValueError("%s: kernel_shape is needed with kernel_weights=%r"
+                                                        % (name, weights))
+            shape = tuple(_pair(shape, "kernel_shape", name, 1))
+            values = weights.next(int(np.prod(shape))) if isinstance(weights, RandomDistribution) else weights
+            return np.broadcast_to(np.asarray(values, dtype=float), shape).reshape(shape).copy()
+        if not isinstance(weights, Iterable) or isinstance(weights, str):
+            raise errors.InvalidParameterValueError("%s: kernel_weights=%r: a 2-D array, or a number, a list or "
+                                                    "a RandomDistribution with kernel_shape" % (name, weights))
+        try:
+            kernel = np.array(weights, dtype=float)
+        except (TypeError, ValueError):
+            raise errors.InvalidParameterValueError("%s: kernel_weights must be a 2-D array with rows of one "
+                                                    "length, got %r" % (name, weights)) from None
+        if kernel.ndim == 1 and shape is not None:
+            shape = tuple(_pair(shape, "kernel_shape", name, 1))
+            if kernel.size != np.prod(shape):
+                raise errors.InvalidParameterValueError("%s: %d kernel weights for kernel_shape %s"
+                                                        % (name, kernel.size, shape))
+            kernel = kernel.reshape(shape)
+        if kernel.ndim != 2 or kernel.size == 0:
+            raise errors.InvalidParameterValueError("%s: kernel_weights must be 2-D (rows, columns), got shape %s"
+                                                    % (name, kernel.shape))
+        if shape is not None and tuple(_pair(shape, "kernel_shape", name, 1)) != kernel.shape:
+            raise errors.InvalidParameterValueError("%s: kernel_shape %r does not match kernel_weights of shape %s"
+                                                    % (name, shape, kernel.shape))
+        return kernel
+
+    def get_post_shape(self, shape) -> np.ndarray:
+        """The (rows, columns) of the postsynaptic population for a presynaptic one of `shape` (rows, columns)."""
+        shape = np.array(shape, dtype=int)
+        if self.pool_shape is not None:
+            shape = (shape - (self.pool_shape - 1)) // self.pool_stride + 1
+        post = shape - np.array(self.kernel_weights.shape) + 2 * self.padding_shape
+        return np.clip(post // self.strides + 1, 1, None).astype(int)
+
+
+class PoolDenseConnector(SharedWeightsConnector):
+    """Average pooling of a 2-D presynaptic population, then every pooled position to every postsynaptic cell
+    with its own weight (sPyNNaker's PoolDenseConnector: the same arguments and shapes).
+
+    `weights`: a number, a RandomDistribution, or an array of pooled rows x pooled columns x postsynaptic cells
+    values (any shape with that many; flat index (row * pooled_columns + column) * n_post + post, the order
+    sPyNNaker's machine code reads). `pool_shape`, `pool_stride` (default the pool shape): presynaptic coordinates
+    are divided by the pool stride, and the weights by the pool area; cells pooled outside the pooled shape
+    connect to nothing."""
+    parameter_names = SharedWeightsConnector.parameter_names + ("pool_shape", "pool_stride")
+
+    def __init__(self, weights, pool_shape=None, pool_stride=None, positive_receptor_type: str = "excitatory",
+                 negative_receptor_type: str = "inhibitory", safe=True, verbose=False, callback=None):
+        super().__init__(positive_receptor_type, negative_receptor_type, safe, verbose, callback)
+        name = type(self).__name__
+        if isinstance(weights, RandomDistribution) or isinstance(weights, Real) and not isinstance(weights, bool):
+            self.weights = weights
+        else:
+            try:
+                self.weights = _finite(np.array(weights, dtype=float), name)
+            except (TypeError, ValueError):
+                raise errors.InvalidParameterValueError("%s: weights=%r: a number, a RandomDistribution or an "
+                                                        "array" % (name, weights)) from None
+        self.pool_shape = _pair(pool_shape, "pool_shape", name, 1)
+        self.pool_stride = _pair(pool_stride, "pool_stride", name, 1)
+        if self.pool_stride is None:
+            self.pool_stride = self.pool_shape
+
+    @staticmethod
+    def get_post_pool_shape(pre_shape, pool_shape=None, pool_stride=None) -> np.ndarray:
+        """The pooled shape of a presynaptic population of `pre_shape` (rows, columns)."""
+        shape = np.array(pre_shape, dtype=int)
+        pool_shape = _pair(pool_shape, "pool_shape", "PoolDenseConnector", 1)
+        pool_stride = _pair(pool_stride, "pool_stride", "PoolDenseConnector", 1)
+        if pool_shape is None:
+            return shape
+        return (shape - (pool_shape - 1)) // (pool_shape if pool_stride is None else pool_stride) + 1
+
+    def dense_weights(self, pre_shape, n_post: int) -> np.ndarray:
+        """The weights, divided by the pool area, as (pooled rows * pooled columns, n_post)."""
+        pooled = self.get_post_pool_shape(pre_shape, self.pool_shape, self.pool_stride)
+        n = int(np.prod(pooled)) * n_post
+        if isinstance(self.weights, RandomDistribution):
+            values = np.asarray(self.weights.next(n), dtype=float)
+        elif isinstance(self.weights, np.ndarray):
+            if self.weights.size != n:
+                raise errors.InvalidDimensionsError(
+                    "PoolDenseConnector: a presynaptic population of shape %s pooled to %s and %d postsynaptic "
+                    "cells need %d weights, got %d" % (tuple(pre_shape), tuple(pooled), n_post, n, self.weights.size))
+            values = self.weights
+        else:
+            values = np.full(n, float(self.weights))
+        area = int(np.prod(self.pool_shape)) if self.pool_shape is not None else 1
+        return _finite(values.astype(float).reshape(-1, n_post) / area, "PoolDenseConnector")
+
+
+class Convolution(StaticSynapse):
+    """The synapse type of ConvolutionConnector projections (sPyNNaker's): its one delay (default min_delay, one
+    time step unless set); the weights come from the connector."""
+
+    def __init__(self, delay=None):
+        super().__init__(delay=delay)
+
+
+class PoolDense(Convolution):
+    """The synapse type of PoolDenseConnector projections (sPyNNaker's): its one delay; the weights come from the
+    connector."""

@@ -1,0 +1,222 @@
+"""Shared weights: the kernel of a ConvolutionConnector projection, or the dense weights of a PoolDenseConnector
+one, stored once on the device (not a synapse per connection) and propagated by cuda/convolution.cu. The
+connections are implied by the shapes; they are enumerated on the host only when asked for (get, save,
+indices), a block of presynaptic cells at a time, in presynaptic order."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import errors
+
+from .. import simulator
+from ..convolution import ConvolutionConnector, Convolution, grid_shape
+from ..standardmodels.synapses import StaticSynapse
+from ..timegrid import delay_steps
+from .layout import SORT_CHUNK
+
+__all__ = ["SharedKernel", "PooledDense", "shared_storage"]
+
+
+def shared_storage(projection):
+    """The storage of a projection made by a ConvolutionConnector or a PoolDenseConnector (checked here: raises
+    before the projection is registered)."""
+    cls = SharedKernel if isinstance(projection._connector, ConvolutionConnector) else PooledDense
+    return cls(projection)
+
+
+class _SharedWeights:
+    """What both strategies share: the checks, one delay, the connections enumerated from `_pairs`."""
+    recordable: dict = {}   # Projection.record(): nothing yet
+    blocks: tuple = ()
+
+    def __init__(self, projection):
+        self.projection = projection
+        connector, post, name = projection._connector, projection.post, type(projection._connector).__name__
+        if type(projection.synapse_type) is not StaticSynapse and not isinstance(projection.synapse_type, Convolution):
+            raise errors.NoModelAvailableError(
+                "%s: pyNN.cupy's %s takes the synapse types Convolution, PoolDense or StaticSynapse (plastic shared "
+                "kernels are to come), got %s" % (projection.label, name, type(projection.synapse_type).__name__))
+        for receptor in (connector.positive_receptor_type, connector.negative_receptor_type):
+            if receptor not in post.receptor_types:
+                raise errors.ConnectionError("%s: %s's receptor type %r is not one of %r's: %s"
+                                             % (projection.label, name, receptor, post.label, post.receptor_types))
+        self.pre_shape = grid_shape(projection.pre, "%s (%s)" % (projection.label, name))
+        if getattr(projection.post, "parent", None) is not None or not hasattr(post, "_group"):
+            raise errors.InvalidDimensionsError("%s: %s needs a Population on the postsynaptic side, got %r"
+                                                % (projection.label, name, post.label))
+        state = simulator.state
+        delay = projection.synapse_type.native_parameters["delay"]
+        delay.shape = (1,)
+        if not delay.is_homogeneous:
+            raise errors.ConnectionError("%s: %s has one delay for all its connections" % (projection.label, name))
+        delay = float(np.asarray(delay.evaluate(simplify=True)).ravel()[0])
+        projection._check({"delay": np.array([delay])})
+        self.delay_range = (int(delay_steps(delay, state.dt)),) * 2
+        self.weights = self._host_weights()
+        with np.errstate(over="ignore"):
+            if not np.isfinite(self.weights.astype(state.real)).all():
+                raise errors.InvalidWeightError("%s: weights must be finite in %s" % (projection.label, state.precision))
+        self.size = sum(pre.size for _, pre, _ in self.chunks())
+        self.device_weights = state.device_array(self.weights.ravel(), state.real)
+
+    # -- the connections ------------------------------------------------------------------------------
+    def _pairs(self, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pre, post, index into the flat weights) of the connections of presynaptic cells `pre`, pre-major."""
+        raise NotImplementedError
+
+    def _per_cell(self) -> int:
+        raise NotImplementedError
+
+    def _enumerate(self):
+        step = max(1, SORT_CHUNK // max(1, self._per_cell()))
+        first = 0
+        for start in range(0, self.projection.pre.size, step):
+            pre, post, entry = self._pairs(np.arange(start, min(start + step, self.projection.pre.size)))
+            yield slice(first, first + pre.size), pre, post, entry
+            first += pre.size
+
+    def chunks(self):
+        """(range of connection indices, presynaptic and postsynaptic indices), a block of cells at a time."""
+        for span, pre, post, _ in self._enumerate():
+            yield span, pre, post
+
+    def indices(self) -> tuple[np.ndarray, np.ndarray]:
+        parts = list(self.chunks())
+        return tuple(np.concatenate([part[k] for part in parts]) if parts else np.zeros(0, np.int64)
+                     for k in (1, 2))
+
+    def read(self, name: str) -> np.ndarray:
+        """Each connection's weight (the shared weight it uses, signed, as the device holds it) or delay."""
+        from ..projections import as_stored
+        state = simulator.state
+        if name == "delay":
+            return np.full(self.size, float(state.time_of(self.delay_range[0])))
+        weights = as_stored(state.backend.to_host(self.device_weights), state.real)
+        return np.concatenate([weights[entry] for _, _, _, entry in self._enumerate()] or [np.zeros(0)])
+
+    def read_at(self, name: str, index: int) -> float:
+        return float(self.read(name)[index])
+
+    def kernel(self) -> np.ndarray:
+        """The shared weights as the device holds them (Projection.get(..., format="kernel"))."""
+        from ..projections import as_stored
+        state = simulator.state
+        return as_stored(state.backend.to_host(self.device_weights), state.real).reshape(self.weights.shape)
+
+    # -- changes ------------------------------------------------------------------------------------------
+    def check(self, values: dict) -> None:
+        pass
+
+    def upload(self, values: dict) -> None:
+        """set(delay=...) with one delay (weights are refused by Projection.set)."""
+        if "delay" in values:
+            steps = np.unique(delay_steps(np.asarray(values["delay"]), simulator.state.dt))
+            if steps.size > 1:
+                raise errors.ConnectionError("%s: %s has one delay for all its connections"
+                                             % (self.projection.label, type(self.projection._connector).__name__))
+            if steps.size:
+                self.delay_range = (int(steps[0]),) * 2
+                simulator.state.invalidate()
+
+    def initialize(self, variable: str, values: np.ndarray) -> None:
+        raise errors.NonExistentParameterError(variable, type(self.projection.synapse_type).__name__, [])
+
+    def reset(self) -> None:
+        """Static shared weights keep no state."""
+
+    def build(self) -> None:
+        """Nothing to place: the launch reads the targets' places in the input ring when the plan is made."""
+
+    def device_bytes(self) -> int:
+        return int(self.device_weights.nbytes)
+
+    def units(self, variable: str) -> str:
+        return "uS" if self.projection.post.conductance_based else "nA"
+
+    def _targets(self) -> dict:
+        state, connector, post = simulator.state, self.projection._connector, self.projection.post
+        ring = post._group.batch.device["ring"]
+        spikes = self.projection.pre._group.spike_list()
+        return dict(spikes, clock=state._clock, L=np.int32(state._ring_slots), slot_size=np.int32(ring[0].size),
+                    ring=ring, delay=np.int32(self.delay_range[0]), pre_cols=np.int32(self.pre_shape[1]),
+                    positive_target=np.int32(post._group.input_target(connector.positive_receptor_type, 0)),
+                    negative_target=np.int32(post._group.input_target(connector.negative_receptor_type, 0)),
+                    negative_sign=state.real(-1.0 if post.conductance_based else 1.0))
+
+
+class SharedKernel(_SharedWeights):
+    """A ConvolutionConnector's kernel (rows x columns values), shared by all the connections."""
+
+    def __init__(self, projection):
+        connector = projection._connector
+        self.post_shape = grid_shape(projection.post, "%s (ConvolutionConnector)" % projection.label)
+        super().__init__(projection)
+        expected = tuple(int(x) for x in connector.get_post_shape(self.pre_shape))
+        if expected != self.post_shape:
+            raise errors.InvalidDimensionsError(
+                "%s: a presynaptic population of shape %s (rows, columns) and this ConvolutionConnector give a "
+                "postsynaptic shape %s, but %r is %s" % (projection.label, self.pre_shape, expected,
+                                                          projection.post.label, self.post_shape))
+
+    def _host_weights(self) -> np.ndarray:
+        return np.array(self.projection._connector.kernel_weights, dtype=float)
+
+    def _per_cell(self) -> int:
+        return self.weights.size
+
+    def _pairs(self, pre):
+        connector, (rows, cols) = self.projection._connector, self.weights.shape
+        i_row, i_col = np.divmod(np.arange(rows * cols), cols)
+        row = (pre // self.pre_shape[1] // connector.pool_stride[0] if connector.pool_stride is not None
+               else pre // self.pre_shape[1])[:, None] + connector.padding_shape[0] - i_row
+        col = (pre % self.pre_shape[1] // connector.pool_stride[1] if connector.pool_stride is not None
+               else pre % self.pre_shape[1])[:, None] + connector.padding_shape[1] - i_col
+        stride_rows, stride_cols = connector.strides
+        reach = (row >= 0) & (col >= 0) & (row % stride_rows == 0) & (col % stride_cols == 0) & \
+            (row // stride_rows < self.post_shape[0]) & (col // stride_cols < self.post_shape[1])
+        cell, position = np.nonzero(reach)
+        post = row[reach] // stride_rows * self.post_shape[1] + col[reach] // stride_cols
+        entry = (rows - 1 - i_row[position]) * cols + (cols - 1 - i_col[position])
+        return pre[cell], post, entry
+
+    def launches(self) -> list:
+        state, connector = simulator.state, self.projection._connector
+        pool = connector.pool_stride if connector.pool_stride is not None else (1, 1)
+        arguments = dict(self._targets(), pool_stride_rows=np.int32(pool[0]), pool_stride_cols=np.int32(pool[1]),
+                         padding_rows=np.int32(connector.padding_shape[0]),
+                         padding_cols=np.int32(connector.padding_shape[1]),
+                         stride_rows=np.int32(connector.strides[0]), stride_cols=np.int32(connector.strides[1]),
+                         kernel_rows=np.int32(self.weights.shape[0]), kernel_cols=np.int32(self.weights.shape[1]),
+                         kernel=self.device_weights, post_rows=np.int32(self.post_shape[0]),
+                         post_cols=np.int32(self.post_shape[1]))
+        return [state.launch("propagate_convolution", arguments["spike_ids"].size * self.weights.size, arguments)]
+
+
+class PooledDense(_SharedWeights):
+    """A PoolDenseConnector's weights, (pooled rows * pooled columns) x postsynaptic cells values."""
+
+    def _host_weights(self) -> np.ndarray:
+        connector = self.projection._connector
+        self.pooled = tuple(int(x) for x in connector.get_post_pool_shape(self.pre_shape, connector.pool_shape,
+                                                                           connector.pool_stride))
+        return connector.dense_weights(self.pre_shape, self.projection.post.size)
+
+    def _per_cell(self) -> int:
+        return self.projection.post.size
+
+    def _pairs(self, pre):
+        connector, n_post = self.projection._connector, self.projection.post.size
+        pool = connector.pool_stride if connector.pool_stride is not None else (1, 1)
+        row, col = pre // self.pre_shape[1] // pool[0], pre % self.pre_shape[1] // pool[1]
+        inside = (row < self.pooled[0]) & (col < self.pooled[1])
+        pre, position = pre[inside], row[inside] * self.pooled[1] + col[inside]
+        post = np.tile(np.arange(n_post), pre.size)
+        return np.repeat(pre, n_post), post, np.repeat(position, n_post) * n_post + post
+
+    def launches(self) -> list:
+        state, connector = simulator.state, self.projection._connector
+        pool = connector.pool_stride if connector.pool_stride is not None else (1, 1)
+        n_post = self.projection.post.size
+        arguments = dict(self._targets(), pool_stride_rows=np.int32(pool[0]), pool_stride_cols=np.int32(pool[1]),
+                         pooled_rows=np.int32(self.pooled[0]), pooled_cols=np.int32(self.pooled[1]),
+                         weight=self.device_weights, n_post=np.int32(n_post))
+        return [state.launch("propagate_pool_dense", arguments["spike_ids"].size * n_post, arguments)]
