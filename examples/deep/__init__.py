@@ -1,0 +1,1 @@
+"""Shared input side of the deep-SNN examples: dataset loading (digits) and spike coding (coding)."""
