@@ -31,11 +31,10 @@ def grid_shape(population, what: str) -> tuple[int, int]:
         raise errors.InvalidDimensionsError(
             "%s: %r must be a Population with a Grid2D structure, Population(rows * columns, celltype, "
             "structure=Grid2D(aspect_ratio=columns / rows)), as sPyNNaker asks" % (what, population.label))
-    try:
-        columns, rows = structure.calculate_size(population.size)
-    except Exception:   # PyNN raises a bare Exception
-        columns, rows = 0, 0
-    if rows * columns != population.size:
+    # PyNN's Grid2D.calculate_size refuses some exact shapes (25 x 7) for rounding: the nearest whole grid
+    columns = max(1, int(round(np.sqrt(population.size * structure.aspect_ratio))))
+    rows = population.size // columns
+    if rows * columns != population.size or not np.isclose(columns / rows, structure.aspect_ratio, rtol=1e-9):
         raise errors.InvalidDimensionsError("%s: %d cells of %r do not make a grid of aspect ratio %g"
                                             % (what, population.size, population.label, structure.aspect_ratio))
     return int(rows), int(columns)
@@ -120,9 +119,10 @@ class ConvolutionConnector(SharedWeightsConnector):
             if shape is None:
                 raise errors.InvalidParameterValueError("%s: kernel_shape is needed with kernel_weights=%r"
                                                         % (name, weights))
-            shape = tuple(_pair(shape, "kernel_shape", name, 1))
-            values = weights.next(int(np.prod(shape))) if isinstance(weights, RandomDistribution) else weights
-            return np.broadcast_to(np.asarray(values, dtype=float), shape).reshape(shape).copy()
+            shape = tuple(int(x) for x in _pair(shape, "kernel_shape", name, 1))
+            if isinstance(weights, RandomDistribution):
+                return np.asarray(weights.next(int(np.prod(shape))), dtype=float).reshape(shape)
+            return np.full(shape, float(weights))
         if not isinstance(weights, Iterable) or isinstance(weights, str):
             raise errors.InvalidParameterValueError("%s: kernel_weights=%r: a 2-D array, or a number, a list or "
                                                     "a RandomDistribution with kernel_shape" % (name, weights))
@@ -131,8 +131,9 @@ class ConvolutionConnector(SharedWeightsConnector):
         except (TypeError, ValueError):
             raise errors.InvalidParameterValueError("%s: kernel_weights must be a 2-D array with rows of one "
                                                     "length, got %r" % (name, weights)) from None
+        if shape is not None:
+            shape = tuple(int(x) for x in _pair(shape, "kernel_shape", name, 1))
         if kernel.ndim == 1 and shape is not None:
-            shape = tuple(_pair(shape, "kernel_shape", name, 1))
             if kernel.size != np.prod(shape):
                 raise errors.InvalidParameterValueError("%s: %d kernel weights for kernel_shape %s"
                                                         % (name, kernel.size, shape))
@@ -140,7 +141,7 @@ class ConvolutionConnector(SharedWeightsConnector):
         if kernel.ndim != 2 or kernel.size == 0:
             raise errors.InvalidParameterValueError("%s: kernel_weights must be 2-D (rows, columns), got shape %s"
                                                     % (name, kernel.shape))
-        if shape is not None and tuple(_pair(shape, "kernel_shape", name, 1)) != kernel.shape:
+        if shape is not None and shape != kernel.shape:
             raise errors.InvalidParameterValueError("%s: kernel_shape %r does not match kernel_weights of shape %s"
                                                     % (name, shape, kernel.shape))
         return kernel
@@ -194,7 +195,7 @@ class PoolDenseConnector(SharedWeightsConnector):
 
     def dense_weights(self, pre_shape, n_post: int) -> np.ndarray:
         """The weights, divided by the pool area, as (pooled rows * pooled columns, n_post)."""
-        pooled = self.get_post_pool_shape(pre_shape, self.pool_shape, self.pool_stride)
+        pooled = tuple(int(x) for x in self.get_post_pool_shape(pre_shape, self.pool_shape, self.pool_stride))
         n = int(np.prod(pooled)) * n_post
         if isinstance(self.weights, RandomDistribution):
             values = np.asarray(self.weights.next(n), dtype=float)
@@ -202,7 +203,7 @@ class PoolDenseConnector(SharedWeightsConnector):
             if self.weights.size != n:
                 raise errors.InvalidDimensionsError(
                     "PoolDenseConnector: a presynaptic population of shape %s pooled to %s and %d postsynaptic "
-                    "cells need %d weights, got %d" % (tuple(pre_shape), tuple(pooled), n_post, n, self.weights.size))
+                    "cells need %d weights, got %d" % (tuple(int(x) for x in pre_shape), pooled, n_post, n, self.weights.size))
             values = self.weights
         else:
             values = np.full(n, float(self.weights))
