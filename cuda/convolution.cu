@@ -54,3 +54,58 @@ KERNEL void propagate_pool_dense(
         atomicAdd(&ring[base + (w > 0 ? positive_target : negative_target) + post], w > 0 ? w : negative_sign * w);
     }
 }
+
+// Kernel STDP (KernelSTDP, pyNN.cupy's extension; the rule of Kheradpisheh et al. 2018, Neural Networks 99:56,
+// eq. 3, with a winner per feature map): in each window of `window_steps` steps, the first postsynaptic spike of
+// the map (the lowest cell index among those of the earliest step) wins, and the kernel learns at the winner's
+// place only: an entry whose presynaptic cell fired in the window at or before the winner's step gains
+// a_plus * (w - w_min) (w_max - w) / (w_max - w_min), every other entry in the image loses a_minus times the same
+// (a w (1 - w) for weights in [0, 1], as the paper). Launched after the step's propagation, in this order.
+KERNEL void kernel_stdp_pre(const long long* clock, const int* spike_ids, const int* spike_count, int spike_capacity,
+                            long long* last_spike)
+{
+    const int count = spikes_this_step(spike_count, spike_capacity);
+    GRID_STRIDE(k, count) {
+        last_spike[spike_ids[k]] = clock[0];
+    }
+}
+
+// winner: [the window of the last winner (-1: none yet), its step, its cell]; one thread.
+KERNEL void kernel_stdp_winner(const long long* clock, const int* post_spike_ids, const int* post_spike_count,
+                               int post_spike_capacity, long long window_steps, long long* winner)
+{
+    const int count = spikes_this_step(post_spike_count, post_spike_capacity);
+    GRID_STRIDE(k, 1) {
+        const long long window = clock[0] / window_steps;
+        if (count > 0 && winner[0] != window) {
+            int first = post_spike_ids[0];
+            for (int j = 1; j < count; ++j) first = post_spike_ids[j] < first ? post_spike_ids[j] : first;
+            winner[0] = window;
+            winner[1] = clock[0];
+            winner[2] = first;
+        }
+    }
+}
+
+// A thread per kernel position i: the presynaptic cell q * stride + i - padding reaches the winner q through
+// entry K - 1 - i (propagate_convolution's mapping, without pooling).
+KERNEL void kernel_stdp_update(
+    const long long* clock, const long long* winner, long long window_steps, const long long* last_spike,
+    int pre_rows, int pre_cols, int padding_rows, int padding_cols, int stride_rows, int stride_cols,
+    int kernel_rows, int kernel_cols, int post_cols, REAL a_plus, REAL a_minus, REAL w_min, REAL w_max,
+    REAL* kernel)
+{
+    const long long now = clock[0];
+    GRID_STRIDE(e, (long long)kernel_rows * kernel_cols) {
+        if (winner[1] != now) continue;
+        const int q = (int)winner[2];
+        const int i_row = (int)e / kernel_cols, i_col = (int)e % kernel_cols;
+        const int row = (q / post_cols) * stride_rows + i_row - padding_rows;
+        const int col = (q % post_cols) * stride_cols + i_col - padding_cols;
+        if (row < 0 || col < 0 || row >= pre_rows || col >= pre_cols) continue;
+        const long long start = now / window_steps * window_steps;
+        REAL* w = &kernel[(kernel_rows - 1 - i_row) * kernel_cols + (kernel_cols - 1 - i_col)];
+        const REAL bound = (*w - w_min) * (w_max - *w) / (w_max - w_min);
+        *w += (last_spike[(long long)row * pre_cols + col] >= start ? a_plus : -a_minus) * bound;
+    }
+}

@@ -31,7 +31,7 @@ from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, No
 from .populations import Population, PopulationView, Assembly           # noqa: F401
 from .projections import Projection                                     # noqa: F401
 from .native_rng import NativeRNG                                       # noqa: F401
-from .convolution import ConvolutionConnector, PoolDenseConnector, Convolution, PoolDense   # noqa: F401
+from .convolution import ConvolutionConnector, PoolDenseConnector, Convolution, PoolDense, KernelSTDP  # noqa: F401
 from .connectors import (FixedProbabilityConnector, FixedNumberPreConnector,  # noqa: F401
                          FixedNumberPostConnector, FixedTotalNumberConnector)
 from .control import (setup, end, run, run_until, run_for, reset, initialize,  # noqa: F401

@@ -17,10 +17,12 @@ from pyNN import connectors, errors
 from pyNN.random import RandomDistribution
 from pyNN.space import Grid2D
 
+from pyNN.standardmodels import build_translations
+
 from .standardmodels.synapses import StaticSynapse
 
-__all__ = ["ConvolutionConnector", "PoolDenseConnector", "Convolution", "PoolDense", "SharedWeightsConnector",
-           "grid_shape"]
+__all__ = ["ConvolutionConnector", "PoolDenseConnector", "Convolution", "PoolDense", "KernelSTDP",
+           "SharedWeightsConnector", "grid_shape"]
 
 
 def grid_shape(population, what: str) -> tuple[int, int]:
@@ -222,3 +224,29 @@ class Convolution(StaticSynapse):
 class PoolDense(Convolution):
     """The synapse type of PoolDenseConnector projections (sPyNNaker's): its one delay; the weights come from the
     connector."""
+
+
+class KernelSTDP(Convolution):
+    """Plastic shared kernels for ConvolutionConnector projections (pyNN.cupy's extension; PyNN issue #493): the
+    spike-timing rule of Kheradpisheh et al. (2018), Neural Networks 99:56-67, eq. 3, with one winner per feature
+    map, run on the device (cuda/convolution.cu).
+
+    In each window of `window` ms (window k holds the spikes made at times in (k window, (k + 1) window]; default:
+    one window, the whole trial until reset()), the first spike of the
+    postsynaptic population (the feature map; the lowest index among the cells firing in the earliest step) wins,
+    and the kernel learns at the winner's place only: an entry whose presynaptic cell fired in the window at or
+    before the winner's spike gains a_plus * (w - w_min) * (w_max - w) / (w_max - w_min), every other entry (its
+    cell silent in the window, or firing later) loses a_minus times the same (a_plus w (1 - w) for weights in
+    [0, 1], as the paper; entries over the padding do not change). The update follows the step's propagation:
+    the winner's own step propagates with the weights before it. Several projections onto one population (e.g. on-
+    and off-centre inputs) find the same winner. Weights must lie in [w_min, w_max]; no pooling. reset() keeps
+    the learned kernel (as NEST keeps weights) and forgets spikes and winners."""
+    default_parameters = {"weight": 0.0, "delay": None, "a_plus": 0.004, "a_minus": 0.003, "w_min": 0.0,
+                          "w_max": 1.0, "window": float("inf")}
+    translations = build_translations(*[(name, name) for name in default_parameters])
+    rule_parameters = ("a_plus", "a_minus", "w_min", "w_max", "window")
+
+    def __init__(self, a_plus: float = 0.004, a_minus: float = 0.003, w_min: float = 0.0, w_max: float = 1.0,
+                 window: float = float("inf"), delay=None):
+        StaticSynapse.__init__(self, a_plus=a_plus, a_minus=a_minus, w_min=w_min, w_max=w_max, window=window,
+                               delay=delay)

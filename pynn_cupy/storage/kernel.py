@@ -8,9 +8,9 @@ import numpy as np
 from pyNN import errors
 
 from .. import simulator
-from ..convolution import ConvolutionConnector, Convolution, grid_shape
+from ..convolution import ConvolutionConnector, Convolution, KernelSTDP, grid_shape
 from ..standardmodels.synapses import StaticSynapse
-from ..timegrid import delay_steps
+from ..timegrid import FOREVER, delay_steps, grid_steps
 from .layout import SORT_CHUNK
 
 __all__ = ["SharedKernel", "PooledDense", "shared_storage"]
@@ -31,10 +31,13 @@ class _SharedWeights:
     def __init__(self, projection):
         self.projection = projection
         connector, post, name = projection._connector, projection.post, type(projection._connector).__name__
-        if type(projection.synapse_type) is not StaticSynapse and not isinstance(projection.synapse_type, Convolution):
+        plastic = isinstance(projection.synapse_type, KernelSTDP)
+        if type(projection.synapse_type) is not StaticSynapse and not isinstance(projection.synapse_type, Convolution) \
+                or plastic and not isinstance(connector, ConvolutionConnector):
             raise errors.NoModelAvailableError(
-                "%s: pyNN.cupy's %s takes the synapse types Convolution, PoolDense or StaticSynapse (plastic shared "
-                "kernels are to come), got %s" % (projection.label, name, type(projection.synapse_type).__name__))
+                "%s: pyNN.cupy's %s takes the synapse types Convolution, PoolDense%s or StaticSynapse, got %s"
+                % (projection.label, name, ", KernelSTDP" if isinstance(connector, ConvolutionConnector) else "",
+                   type(projection.synapse_type).__name__))
         for receptor in (connector.positive_receptor_type, connector.negative_receptor_type):
             if receptor not in post.receptor_types:
                 raise errors.ConnectionError("%s: %s's receptor type %r is not one of %r's: %s"
@@ -56,6 +59,17 @@ class _SharedWeights:
             if not np.isfinite(self.weights.astype(state.real)).all():
                 raise errors.InvalidWeightError("%s: weights must be finite in %s" % (projection.label, state.precision))
         self.size = sum(pre.size for _, pre, _ in self.chunks())
+        rule = {}   # the synapse type's other parameters: one value each, held as such per connection for get()
+        for name in projection.synapse_type.get_parameter_names():
+            if name not in ("weight", "delay"):
+                value = projection.synapse_type.native_parameters[name]
+                value.shape = (1,)
+                if not value.is_homogeneous:
+                    raise errors.InvalidParameterValueError("%s: %s takes one %s for all connections"
+                                                            % (projection.label, name, name))
+                rule[name] = float(np.asarray(value.evaluate(simplify=True)).ravel()[0])
+        self.check(rule)
+        projection._values.update((name, np.broadcast_to(value, (self.size,))) for name, value in rule.items())
         self.device_weights = state.device_array(self.weights.ravel(), state.real)
 
     # -- the connections ------------------------------------------------------------------------------
@@ -85,11 +99,14 @@ class _SharedWeights:
                      for k in (1, 2))
 
     def read(self, name: str) -> np.ndarray:
-        """Each connection's weight (the shared weight it uses, signed, as the device holds it) or delay."""
+        """Each connection's weight (the shared weight it uses, signed, as the device holds it), delay or rule
+        parameter."""
         from ..projections import as_stored
         state = simulator.state
         if name == "delay":
             return np.full(self.size, float(state.time_of(self.delay_range[0])))
+        if name != "weight":
+            return self.projection._values[name]
         weights = as_stored(state.backend.to_host(self.device_weights), state.real)
         return np.concatenate([weights[entry] for _, _, _, entry in self._enumerate()] or [np.zeros(0)])
 
@@ -104,10 +121,16 @@ class _SharedWeights:
 
     # -- changes ------------------------------------------------------------------------------------------
     def check(self, values: dict) -> None:
-        pass
+        """The synapse type's other parameters (KernelSTDP's rule): one value each."""
+        for name, array in values.items():
+            if name not in ("weight", "delay") and np.unique(np.asarray(array, dtype=float)).size > 1:
+                raise errors.InvalidParameterValueError("%s: %s takes one value for all connections"
+                                                        % (self.projection.label, name))
 
     def upload(self, values: dict) -> None:
-        """set(delay=...) with one delay (weights are refused by Projection.set)."""
+        """set(delay=...) and the rule's parameters (weights are refused by Projection.set)."""
+        if set(values) - {"weight", "delay"}:
+            simulator.state.invalidate()   # the launches take them as arguments
         if "delay" in values:
             steps = np.unique(delay_steps(np.asarray(values["delay"]), simulator.state.dt))
             if steps.size > 1:
@@ -160,6 +183,45 @@ class SharedKernel(_SharedWeights):
     def _host_weights(self) -> np.ndarray:
         return np.array(self.projection._connector.kernel_weights, dtype=float)
 
+    @property
+    def plastic(self) -> bool:
+        return isinstance(self.projection.synapse_type, KernelSTDP)
+
+    def check(self, values: dict) -> None:
+        super().check(values)
+        if not self.plastic:
+            return
+        label, rule = self.projection.label, dict(self._rule(), **{name: float(np.asarray(value).ravel()[0])
+                                                                  for name, value in values.items()
+                                                                  if name in KernelSTDP.rule_parameters})
+        if self.projection._connector.pool_shape is not None or self.projection._connector.pool_stride is not None:
+            raise errors.NoModelAvailableError("%s: KernelSTDP learns kernels without pooling" % label)
+        for name in ("a_plus", "a_minus"):
+            if not (np.isfinite(rule[name]) and rule[name] >= 0):
+                raise errors.InvalidParameterValueError("%s: KernelSTDP %s=%r: a rate >= 0" % (label, name, rule[name]))
+        if not (np.isfinite(rule["w_min"]) and np.isfinite(rule["w_max"]) and rule["w_min"] < rule["w_max"]):
+            raise errors.InvalidParameterValueError("%s: KernelSTDP needs finite w_min < w_max, got %r and %r"
+                                                    % (label, rule["w_min"], rule["w_max"]))
+        if not rule["window"] > 0:
+            raise errors.InvalidParameterValueError("%s: KernelSTDP window=%r: a time > 0 ms" % (label, rule["window"]))
+        grid_steps(rule["window"], simulator.state.dt, "%s: KernelSTDP window" % label)
+        weights = self.kernel() if hasattr(self, "device_weights") else self.weights
+        outside = (weights < rule["w_min"]) | (weights > rule["w_max"])
+        if outside.any():
+            raise errors.InvalidParameterValueError("%s: KernelSTDP weights must lie in [w_min, w_max] = [%g, %g], "
+                                                    "got %g" % (label, rule["w_min"], rule["w_max"], weights[outside][0]))
+
+    def _rule(self) -> dict:
+        values = self.projection._values
+        return {name: float(values[name][0]) for name in KernelSTDP.rule_parameters if name in values}
+
+    def reset(self) -> None:
+        """The learned kernel stays; the spikes and winners of the trial are forgotten."""
+        if self.plastic and hasattr(self, "last_spike"):
+            state = simulator.state
+            state.write(self.last_spike, np.full(self.last_spike.size, -1, np.int64))
+            state.write(self.winner, np.full(3, -1, np.int64))
+
     def _per_cell(self) -> int:
         return self.weights.size
 
@@ -188,7 +250,32 @@ class SharedKernel(_SharedWeights):
                          kernel_rows=np.int32(self.weights.shape[0]), kernel_cols=np.int32(self.weights.shape[1]),
                          kernel=self.device_weights, post_rows=np.int32(self.post_shape[0]),
                          post_cols=np.int32(self.post_shape[1]))
-        return [state.launch("propagate_convolution", arguments["spike_ids"].size * self.weights.size, arguments)]
+        launches = [state.launch("propagate_convolution", arguments["spike_ids"].size * self.weights.size, arguments)]
+        return launches + (self._learning(arguments) if self.plastic else [])
+
+    def _learning(self, propagation: dict) -> list:
+        state, rule = simulator.state, self._rule()
+        if not hasattr(self, "last_spike"):
+            self.last_spike = state.device_array(np.full(self.projection.pre.size, -1, np.int64), np.int64)
+            self.winner = state.device_array(np.full(3, -1, np.int64), np.int64)
+        window = int(grid_steps(rule["window"], state.dt, "KernelSTDP window"))
+        window = np.int64(FOREVER if window >= FOREVER else window)
+        post = self.projection.post._group.spike_list()
+        pre = {name: propagation[name] for name in ("spike_ids", "spike_count", "spike_capacity")}
+        return [state.launch("kernel_stdp_pre", pre["spike_ids"].size,
+                             dict(pre, clock=state._clock, last_spike=self.last_spike)),
+                state.launch("kernel_stdp_winner", 1, dict(
+                    clock=state._clock, post_spike_ids=post["spike_ids"], post_spike_count=post["spike_count"],
+                    post_spike_capacity=post["spike_capacity"], window_steps=window, winner=self.winner)),
+                state.launch("kernel_stdp_update", self.weights.size, dict(
+                    propagation, winner=self.winner, window_steps=window, last_spike=self.last_spike,
+                    pre_rows=np.int32(self.pre_shape[0]), a_plus=state.real(rule["a_plus"]),
+                    a_minus=state.real(rule["a_minus"]), w_min=state.real(rule["w_min"]),
+                    w_max=state.real(rule["w_max"])))]
+
+    def device_bytes(self) -> int:
+        return super().device_bytes() + sum(int(getattr(self, name).nbytes) for name in ("last_spike", "winner")
+                                            if hasattr(self, name))
 
 
 class PooledDense(_SharedWeights):

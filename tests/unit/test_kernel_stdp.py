@@ -1,0 +1,133 @@
+"""KernelSTDP (plastic shared kernels, pyNN.cupy's extension): the learned kernels equal the rule applied by hand
+(Kheradpisheh et al. 2018, eq. 3, a winner per feature map and window) to the spikes the network made, with
+strides, padding, two input channels onto one map and several windows; reset() keeps the kernel and forgets the
+winners; the rule's parameters can be read and set; bad use is refused."""
+import numpy as np
+import pytest
+from pyNN import errors
+
+import pyNN.cupy as sim
+
+DT = 0.5
+
+
+def network(kernels, strides=1, padding=None, window=10.0, rule=None, sim_time=40.0, shape=(6, 7), seed=1):
+    """Two input channels (random spike times) onto one feature map of IF_curr_delta cells, each channel with its
+    own plastic kernel; returns the projections, the inputs' spike times and the map's spikes (index, time)."""
+    sim.setup(timestep=DT, precision="float64", device="cpu")
+    rows, cols = shape
+    rng = np.random.default_rng(seed)
+    inputs, projections = [], []
+    connector = [sim.ConvolutionConnector(kernel, strides=strides, padding=padding) for kernel in kernels]
+    post_rows, post_cols = connector[0].get_post_shape(shape)
+    feature_map = sim.Population(post_rows * post_cols, sim.IF_curr_delta(
+        tau_m=1e6, v_rest=0.0, v_reset=0.0, v_thresh=1.2, tau_refrac=0.5), structure=sim.space.Grid2D(
+        post_cols / post_rows), initial_values={"v": 0.0})
+    feature_map.record("spikes")
+    for c in connector:
+        times = [sorted(set(np.round(rng.uniform(0.5, sim_time, rng.integers(0, 4)) / DT) * DT)) for _ in
+                 range(rows * cols)]
+        inputs.append(times)
+        source = sim.Population(rows * cols, sim.SpikeSourceArray(spike_times=times),
+                                structure=sim.space.Grid2D(cols / rows))
+        projections.append(sim.Projection(source, feature_map, c, sim.KernelSTDP(
+            window=window, **(rule or dict(a_plus=0.05, a_minus=0.03)))))
+    sim.run(sim_time)
+    trains = feature_map.get_data().segments[0].spiketrains
+    fired = sorted((float(t), feature_map.id_to_index(train.annotations["channel_id"]))
+                   for train in trains for t in train.magnitude)
+    return projections, inputs, fired, (post_rows, post_cols)
+
+
+def by_hand(kernel, times, fired, post_shape, shape, strides, padding, window, a_plus, a_minus, w_min=0.0, w_max=1.0):
+    """The rule, step by step: per window the first spike of the map (earliest, then lowest index) updates the
+    kernel entries reaching it, by whether their cell fired in the window at or before it."""
+    kernel = np.array(kernel, dtype=float)
+    k_rows, k_cols = kernel.shape
+    stride = np.broadcast_to(strides, 2)
+    pad = np.zeros(2, int) if padding is None else np.broadcast_to(padding, 2)
+    step = lambda t: np.round(np.asarray(t) / DT).astype(int) - 1   # noqa: E731  the step a spike was made in
+    per_window = int(round(window / DT))
+    winners = {}
+    for t, cell in fired:   # sorted by time, then index; window k holds the steps from k * per_window on
+        winners.setdefault(int(step(t)) // per_window, (int(step(t)), cell))
+    for w_index, (t, cell) in sorted(winners.items()):
+        start = w_index * per_window
+        q_row, q_col = divmod(cell, post_shape[1])
+        for i_row in range(k_rows):
+            for i_col in range(k_cols):
+                row, col = q_row * stride[0] + i_row - pad[0], q_col * stride[1] + i_col - pad[1]
+                if not (0 <= row < shape[0] and 0 <= col < shape[1]):
+                    continue
+                spikes = step(times[row * shape[1] + col])
+                before = ((spikes >= start) & (spikes <= t)).any()
+                entry = (k_rows - 1 - i_row, k_cols - 1 - i_col)
+                w = kernel[entry]
+                kernel[entry] = w + (a_plus if before else -a_minus) * (w - w_min) * (w_max - w) / (w_max - w_min)
+    return kernel
+
+
+@pytest.mark.parametrize("strides,padding", [(1, None), (2, None), ((1, 2), 1), (1, True)])
+def test_kernels_follow_the_rule(strides, padding):
+    rng = np.random.default_rng(3)
+    kernels = [rng.uniform(0.2, 0.8, (3, 3)), rng.uniform(0.2, 0.8, (3, 3))]
+    projections, inputs, fired, post_shape = network(kernels, strides=strides, padding=padding)
+    assert len({int(t // 10.0) for t, _ in fired}) >= 4   # winners in several windows
+    for kernel, times, projection in zip(kernels, inputs, projections):
+        expected = by_hand(kernel, times, fired, post_shape, (6, 7), strides, padding, 10.0, 0.05, 0.03)
+        learned = projection.get("weight", format="kernel")
+        assert not np.allclose(learned, kernel)
+        np.testing.assert_allclose(learned, expected, rtol=0, atol=1e-12)
+
+
+def test_reset_keeps_the_kernel_and_forgets_winners():
+    kernels = [np.full((3, 3), 0.5)]
+    projections, inputs, fired, post_shape = network(kernels, window=1e3, sim_time=20.0)
+    first = projections[0].get("weight", format="kernel")
+    assert not np.allclose(first, 0.5)
+    sim.reset()
+    sim.run(20.0)   # the same input again: a new winner (the same cell), learning from the kept kernel
+    second = projections[0].get("weight", format="kernel")
+    expected = by_hand(first, inputs[0], fired, post_shape, (6, 7), 1, None, 1e3, 0.05, 0.03)
+    np.testing.assert_allclose(second, expected, rtol=0, atol=1e-12)
+
+
+def test_rule_parameters_read_and_set():
+    projections, *_ = network([np.full((3, 3), 0.5)], sim_time=10.0)
+    projection = projections[0]
+    assert projection.get("a_plus", format="list", with_address=False)[:2] == [0.05, 0.05]
+    projection.set(a_plus=0.0, a_minus=0.0)   # learning off
+    frozen = projection.get("weight", format="kernel")
+    sim.run(30.0)
+    np.testing.assert_array_equal(projection.get("weight", format="kernel"), frozen)
+    with pytest.raises(errors.InvalidParameterValueError, match="a_minus"):
+        projection.set(a_minus=-0.1)
+    with pytest.raises(errors.InvalidParameterValueError, match="w_max"):
+        projection.set(w_max=0.1)   # below the kernel's weights
+    assert projection.get("a_minus", format="list", with_address=False)[0] == 0.0
+
+
+@pytest.mark.parametrize("case,error,words", [
+    ("pooling", errors.NoModelAvailableError, ["pooling"]),
+    ("outside", errors.InvalidParameterValueError, ["w_min", "1.5"]),
+    ("window", errors.InvalidParameterValueError, ["window", "0.3"]),
+    ("dense", errors.NoModelAvailableError, ["KernelSTDP"]),
+    ("bounds", errors.InvalidParameterValueError, ["w_min"]),
+])
+def test_bad_use_is_refused(case, error, words):
+    sim.setup(timestep=DT, device="cpu")
+    source = sim.Population(36, sim.SpikeSourceArray(spike_times=[[1.0]] * 36), structure=sim.space.Grid2D(1.0))
+    kernel = np.full((3, 3), 1.5 if case == "outside" else 0.5)
+    connector = sim.ConvolutionConnector(kernel, pool_shape=2 if case == "pooling" else None)
+    rows, cols = connector.get_post_shape((6, 6))
+    target = sim.Population(rows * cols, sim.IF_curr_exp(), structure=sim.space.Grid2D(cols / rows))
+    rule = dict(window=0.3) if case == "window" else dict(w_min=1.0, w_max=0.0) if case == "bounds" else {}
+    if case == "dense":
+        connector = sim.PoolDenseConnector(0.5)
+        target = sim.Population(3, sim.IF_curr_exp())
+    with pytest.raises(error) as info:
+        sim.Projection(source, target, connector, sim.KernelSTDP(**rule))
+    for word in words:
+        assert word in str(info.value)
+    assert not sim.simulator.state.projections
+    sim.run(5.0)
