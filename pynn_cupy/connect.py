@@ -102,6 +102,10 @@ def _fixed_total_number(connector, projection):
     """n synapses, each from a uniformly drawn source to a uniformly drawn target (with replacement, as
     PyNN); without self-connections, self-pairs are drawn again. With `with_replacement=False` (which PyNN
     ignores; NEST's allow_multapses=False), n distinct pairs."""
+    if not connector.with_replacement and connector.allow_self_connections not in (True, False):
+        raise ConnectionError("FixedTotalNumberConnector(with_replacement=False, allow_self_connections=%r): "
+                              "pyNN.cupy draws distinct pairs with or without self-connections only"
+                              % (connector.allow_self_connections,))
     if not isinstance(connector.n, (int, np.integer)) or connector.allow_self_connections not in (True, False):
         return None
     n, n_pre, n_post, rng = int(connector.n), projection.pre.size, projection.post.size, connector.rng
@@ -148,12 +152,18 @@ def _distinct_pairs(connector, projection, n: int):
 def _native_fixed_probability(connector, projection, generator):
     """Each (pre, post) pair independently with probability p, drawn as geometric gaps between successive
     connections in PyNN's pair order (column after column): O(connections) draws instead of one per pair."""
+    if connector.allow_self_connections not in (True, False):
+        return None
     n_pre, n_post = projection.pre.size, projection.post.size
     total, p = n_pre * n_post, min(1.0, float(connector.p_connect))
     dtype = np.int32 if max(n_pre, n_post) < 2 ** 31 else np.int64
     pre_parts, post_parts, start = [], [], 0
     while p > 0 and start < total:
-        hits = start - 1 + np.cumsum(generator.geometric(p, DRAW_BLOCK))
+        remaining = total - start
+        expected = p * remaining   # draws for about all the rest at once, and no sum past 2^62
+        block = int(min(DRAW_BLOCK, expected + 6 * np.sqrt(expected) + 16, (1 << 62) // (remaining + 1)))
+        gaps = np.minimum(generator.geometric(p, max(1, block)), remaining + 1)   # a gap past the end ends it
+        hits = start - 1 + np.cumsum(gaps)
         start = int(hits[-1]) + 1
         hits = hits[:np.searchsorted(hits, total)]
         pre, post = (hits % n_pre).astype(dtype), (hits // n_pre).astype(dtype)
@@ -368,6 +378,8 @@ def connect(projection, connector) -> tuple | None:
         built = builder(connector, projection)
     if built is None:
         return None
+    if getattr(connector, "callback", None):   # PyNN reports progress per postsynaptic cell; made at once here
+        connector.callback(1.0)
     pre, post, columns = built if from_list else (*built, {})
     pre, post = (pre, post) if isinstance(pre, list) else ([pre], [post])
     values = synapse_values(projection, pre, post, given)

@@ -1,10 +1,11 @@
-"""PyNN's connectors whose arguments PyNN checks with `assert` (gone under `python -O`) or not at all, checked
-when made: InvalidParameterValueError naming the connector and the value. The others are PyNN's own."""
+"""PyNN's connectors, with those whose arguments PyNN checks with `assert` (gone under `python -O`) or not at all
+checked when made: InvalidParameterValueError naming the connector and the value. The others are PyNN's own."""
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 
 from pyNN import connectors
+from pyNN.connectors import *   # noqa: F401,F403  (sim.connectors holds them all, as pyNN.nest.connectors)
 from pyNN.errors import InvalidParameterValueError
 from pyNN.random import RandomDistribution
 
@@ -21,10 +22,14 @@ class FixedProbabilityConnector(connectors.FixedProbabilityConnector):
     __doc__ = connectors.FixedProbabilityConnector.__doc__
 
     def __init__(self, p_connect, *args, **kwargs):
-        if isinstance(p_connect, bool) or not isinstance(p_connect, Real) or not 0 <= p_connect <= 1:
+        try:
+            probability = float(p_connect)   # as PyNN compares it (0-d arrays, Decimal, "0.3" too)
+        except (TypeError, ValueError):
+            probability = float("nan")
+        if isinstance(p_connect, bool) or not 0 <= probability <= 1:
             raise InvalidParameterValueError("FixedProbabilityConnector(p_connect=%r): a probability, from 0 to 1"
                                              % (p_connect,))
-        super().__init__(p_connect, *args, **kwargs)
+        super().__init__(probability, *args, **kwargs)
 
 
 class FixedNumberPreConnector(connectors.FixedNumberPreConnector):

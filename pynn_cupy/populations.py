@@ -117,8 +117,16 @@ class PopulationView(_ParameterAccess, common.PopulationView):
             if isinstance(mask, np.ndarray) and mask.dtype == bool and mask.shape != (parent.size,):
                 raise errors.InvalidDimensionsError("view of %r: a boolean mask needs one entry per cell (%d), "
                                                     "got shape %s" % (parent.label, parent.size, mask.shape))
-            empty = isinstance(mask, np.ndarray) and mask.size == 0
-            if empty or np.arange(parent.size)[mask].size == 0:   # (an index out of range: IndexError)
+            if isinstance(mask, slice):
+                selected = len(range(*mask.indices(parent.size)))
+            elif mask.dtype == bool:
+                selected = int(np.count_nonzero(mask))
+            else:
+                selected = mask.size
+                if selected and not -parent.size <= mask.min() <= mask.max() < parent.size:
+                    bad = mask[(mask < -parent.size) | (mask >= parent.size)][0]
+                    raise IndexError("index %d is out of bounds for %r of %d cells" % (bad, parent.label, parent.size))
+            if selected == 0:
                 raise errors.InvalidDimensionsError("view of %r: the selector %r selects no cell"
                                                     % (parent.label, selector))
         super().__init__(parent, selector, label)

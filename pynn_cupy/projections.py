@@ -302,6 +302,8 @@ class Projection(common.Projection):
     def get(self, attribute_names, format, *args, **kwargs):
         """PyNN's get, with the names and the format checked first (NonExistentParameterError,
         InvalidParameterValueError)."""
+        if not isinstance(attribute_names, str):
+            attribute_names = list(attribute_names)   # checked here, then read by PyNN
         self._check_names("%s.get" % self.label, [attribute_names] if isinstance(attribute_names, str)
                           else attribute_names)
         if format == "kernel" and isinstance(self._connector, SharedWeightsConnector):

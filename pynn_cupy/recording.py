@@ -2,6 +2,8 @@
 back to the host in bulk at the end of the chunk; PyNN's Recorder turns them into Neo objects."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import quantities as pq
 from neo import SpikeTrain
@@ -35,6 +37,8 @@ class Recorder(recording.Recorder):
         level: 0.2000004 ms at dt 0.1 is 0.2 ms), at least one and below 2^31 steps, as NEST's multimeter, and
         the population's one interval."""
         label = self.population.label
+        if isinstance(variables, Iterator):   # checked here and recorded by PyNN: consumed once
+            variables = list(variables)
         if sampling_interval is not None:
             state = self._simulator.state
             try:
@@ -50,16 +54,37 @@ class Recorder(recording.Recorder):
             sampling_interval = float(state.time_of(steps))
             try:
                 self._check_sampling_interval(sampling_interval)
+                if sampling_interval != self.sampling_interval and any(self._sample_chunks.values()):
+                    raise ValueError
             except ValueError:
                 raise pynn_errors.InvalidParameterValueError(
-                    "%s.record(sampling_interval=%g): its variables are recorded every %g ms; a population has "
-                    "one sampling interval" % (label, sampling_interval, self.sampling_interval)) from None
+                    "%s.record(sampling_interval=%g): its variables are recorded every %g ms in this segment; a "
+                    "population has one sampling interval (reset() or get_data(clear=True) starts a new segment)"
+                    % (label, sampling_interval, self.sampling_interval)) from None
         recordables = self.population.celltype.device_model.recordables
         for variable in self._localize_variables(variables, locations):
             if not self.population.can_record(variable.name, variable.location) or \
                     variable.name != "spikes" and variable.name not in recordables:
                 raise pynn_errors.RecordingError(variable, self.population.celltype)
+        before = {variable.name: set(cells) for variable, cells in self.recorded.items()}
         super().record(variables, ids, sampling_interval, locations)
+        self._sample_added(before)
+
+    def _sample_added(self, before: dict) -> None:
+        """Cells or variables added while others are recorded, just after the sample of this step was taken
+        (_end_run): their sample of this step, from the state, which has not changed since."""
+        state = self._simulator.state
+        if not state.step or self._next_sample is None or self._next_sample - self._interval_steps() != state.step:
+            return
+        model = self.population.celltype.device_model
+        for variable, cells in self.recorded.items():
+            added = sorted(set(cells) - before.get(variable.name, set()))
+            if variable.name in model.recordables and added and model.recordables[variable.name] in \
+                    self.population._group.device:
+                index = np.sort(self.population.id_to_index(np.array(added, dtype=int))).astype(np.int32)
+                values = state.backend.to_host(self.population._group.device[model.recordables[variable.name]])
+                self._sample_chunks.setdefault(variable.name, []).append(
+                    (index, values.astype(np.float64)[index][np.newaxis, :], state.step))
 
     def _reset(self):
         self._simulator.state.invalidate()
@@ -103,17 +128,18 @@ class Recorder(recording.Recorder):
         each chunk at its own rows, NaN where a cell was not recorded (recording stopped, or started later for
         it). How much later than the recording's start the first sample is goes to _get_current_segment."""
         columns = self.population.id_to_index(np.asarray(ids, dtype=int)) if len(ids) else np.zeros(0, int)
-        chunks = self._sample_chunks.get(variable.name, [])
-        interval = self._interval_steps()
-        first_row = min([(first - self._origin_step()) // interval for _, _, first in chunks], default=0)
-        self._late_start[variable.name] = first_row * interval
-        rows_of = [(first - self._origin_step()) // interval - first_row for _, _, first in chunks]
-        length = max([row + rows.shape[0] for row, (_, rows, _) in zip(rows_of, chunks)], default=0)
-        signal = np.full((length, len(columns)), np.nan)
-        for row, (index, rows, _) in zip(rows_of, chunks):   # index: sorted recorded cells
+        interval, chunks = self._interval_steps(), []
+        for index, rows, first in self._sample_chunks.get(variable.name, []):   # index: sorted recorded cells
             position = np.minimum(np.searchsorted(index, columns), max(0, index.size - 1))
-            present = index.size > 0 and index[position] == columns
-            signal[row:row + rows.shape[0], present] = rows[:, position[present]]
+            present = (index[position] == columns) if index.size else np.zeros(columns.size, bool)
+            if present.any():   # chunks of other cells do not count
+                chunks.append(((first - self._origin_step()) // interval, rows[:, position[present]], present))
+        first_row = min([row for row, _, _ in chunks], default=0)
+        self._late_start[variable.name] = first_row * interval
+        length = max([row - first_row + values.shape[0] for row, values, _ in chunks], default=0)
+        signal = np.full((length, len(columns)), np.nan)
+        for row, values, present in chunks:
+            signal[row - first_row:row - first_row + values.shape[0], present] = values
         return signal, None
 
     def _get_current_segment(self, filter_ids=None, variables="all", clear=False):

@@ -48,3 +48,32 @@ def test_spike_trains_are_built_in_one_pass():
     trains[0].annotate(mark=1)   # each train is its own object, though its times are a slice of one array
     assert "mark" not in trains[1].annotations
     sim.end()
+
+
+def test_recording_added_between_runs_starts_at_that_time():
+    """A variable or cells added while others are recorded get the sample of the moment record() is called
+    (taken from the state, unchanged since the run), and a view's signal starts at its first sample. Changing
+    the sampling interval within a segment is refused (the samples so far would lose their times)."""
+    sim.setup(timestep=0.1)
+    cells = sim.Population(6, sim.IF_cond_exp(i_offset=0.5))
+    cells.record("v", sampling_interval=1.0)
+    sim.run(5.0)
+    cells.record("gsyn_exc")
+    sim.run(5.0)
+    signal = [s for s in cells.get_data().segments[0].analogsignals if s.name == "gsyn_exc"][0]
+    np.testing.assert_allclose(signal.times.magnitude, np.arange(5.0, 10.5, 1.0))
+    sim.setup(timestep=0.1)
+    cells = sim.Population(6, sim.IF_cond_exp(i_offset=0.5))
+    cells[0:3].record("v")
+    sim.run(3.0)
+    cells[3:6].record("v")
+    sim.run(3.0)
+    late = cells[3:6].get_data().segments[0].analogsignals[0]
+    assert float(late.t_start) == 3.0 and not np.isnan(late.magnitude).any()
+    whole = cells.get_data().segments[0].analogsignals[0].magnitude
+    assert np.isnan(whole[:30, 3:]).all() and not np.isnan(whole[30:]).any()
+    with pytest.raises(sim.errors.InvalidParameterValueError, match="one sampling interval"):
+        cells.record("v", sampling_interval=0.5)
+    cells.record(name for name in ["spikes"])   # a generator, consumed once
+    assert "spikes" in {variable.name for variable in cells.recorder.recorded}
+    sim.end()

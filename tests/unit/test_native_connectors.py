@@ -127,3 +127,22 @@ def test_fixed_total_number_without_replacement(n):
     with pytest.raises(sim.errors.ConnectionError, match="91.*90 pairs"):
         build(sim.FixedTotalNumberConnector(91, with_replacement=False, allow_self_connections=False), n_pre=10,
               same=True)
+
+
+def test_edge_cases_of_the_fast_paths():
+    """"NoMutual" takes PyNN's path (no self-connection, no pair both ways); a tiny p gives no connection at
+    once (the gaps' sum does not wrap); the callback hears of the end; p_connect given as PyNN compares it."""
+    sim.setup(timestep=0.1)
+    cells = sim.Population(20, sim.IF_cond_exp())
+    found = pairs(sim.Projection(cells, cells, sim.FixedProbabilityConnector(
+        0.5, allow_self_connections="NoMutual", rng=sim.NativeRNG(1)), sim.StaticSynapse(weight=0.1)))
+    assert len(found) and not (found[:, 0] <= found[:, 1]).any()
+    for p in (1e-13, 1e-300):
+        assert len(sim.Projection(cells, cells, sim.FixedProbabilityConnector(p, rng=sim.NativeRNG(1)))) == 0
+    calls = []
+    sim.Projection(cells, cells, sim.AllToAllConnector(callback=calls.append))
+    assert calls == [1.0]
+    assert sim.FixedProbabilityConnector(np.array(0.3)).p_connect == 0.3
+    with pytest.raises(sim.errors.ConnectionError, match="NoMutual"):
+        sim.Projection(cells, cells, sim.FixedTotalNumberConnector(30, with_replacement=False,
+                                                                   allow_self_connections="NoMutual"))
