@@ -24,19 +24,20 @@ KERNEL void spike_source_array_update(
 
 // SpikeSourcePoisson: in each active step, neuron i emits a Poisson-distributed number of spikes with mean
 // rate * dt, drawn by inverse transform from one Philox uniform keyed by (seed, stream, trial, step, i).
-// `mean_count` is rate*dt per neuron, `p_zero` exp(-mean_count) (0 where the table's precision cannot hold it:
-// computed here) and `p_spike` 1 - p_zero (whether there is a spike at all, precise however low the rate);
-// active while first_step <= step < end_step. Spikes that do not fit the spike list are counted in `dropped`
-// (the host reports them).
+// `mean_count` is rate*dt per neuron and `p_spike` 1 - exp(-mean_count) (whether there is a spike at all, precise
+// however low the rate); the terms of the count's distribution are computed in double from the mean as held
+// (a float32 exp(-mean) would make them sum to 1 - 3e-8 at worst: a uniform draw above that ran the count to
+// its cap), and the walk stops where a term can no longer change the sum. Active while first_step <= step <
+// end_step. Spikes that do not fit the spike list are counted in `dropped` (the host reports them).
 #define POISSON_TERMS 8
-DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* mean_count, const REAL* p_zero,
-                           const REAL* p_spike, const long long* first_step, const long long* end_step,
+DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* mean_count, const REAL* p_spike,
+                           const long long* first_step, const long long* end_step,
                            const int* pop, const SpikeList& out) {
     const Member m = member_of(i, pop, out.layout);
     if (step < first_step[m.row] || step >= end_step[m.row] || !(mean_count[m.row] > 0)) return;
     if (1.0 - u >= (double)p_spike[m.row]) return;   // no spike: u <= exp(-mean)
     const double mean = (double)mean_count[m.row];
-    double probability = p_zero[m.row] > 0 ? (double)p_zero[m.row] : exp(-mean);
+    double probability = exp(-mean);
     double cumulative = probability;
     int count = 1;   // at least one; the next terms without a branch per term (how many of them u exceeds)
     const double steps[POISSON_TERMS] = {1.0, 1.0 / 2, 1.0 / 3, 1.0 / 4, 1.0 / 5, 1.0 / 6, 1.0 / 7, 1.0 / 8};
@@ -47,7 +48,7 @@ DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* me
     }
     probability *= mean * steps[POISSON_TERMS - 1];
     cumulative += probability;
-    while (u > cumulative && count < 2000) {   // 4x the largest mean allowed (MAX_MEAN_COUNT)
+    while (u > cumulative && count < 2000 && (count < mean || probability > cumulative * 1e-17)) {
         ++count;
         probability *= mean / count;
         cumulative += probability;
@@ -57,7 +58,7 @@ DEVICE void poisson_spikes(long long i, double u, long long step, const REAL* me
 
 KERNEL void spike_source_poisson_update(
     const long long* clock, int n, unsigned long long seed, unsigned int stream,
-    const REAL* mean_count, const REAL* p_zero, const REAL* p_spike, const long long* first_step,
+    const REAL* mean_count, const REAL* p_spike, const long long* first_step,
     const long long* end_step, const int* pop, const int* layout, int* spike_ids, int* spike_counts, int* dropped)
 {
     const long long step = clock[0];
@@ -65,7 +66,7 @@ KERNEL void spike_source_poisson_update(
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
     GRID_STRIDE(i, n) {
         const Philox4 bits = philox_draw(seed, stream, clock, (unsigned int)i);
-        poisson_spikes(i, philox_uniform(bits.v[0], bits.v[1]), step, mean_count, p_zero, p_spike, first_step,
+        poisson_spikes(i, philox_uniform(bits.v[0], bits.v[1]), step, mean_count, p_spike, first_step,
                        end_step, pop, out);
     }
 #else   // the same draws, a tile at a time
@@ -73,7 +74,7 @@ KERNEL void spike_source_poisson_update(
         double u[PHILOX_TILE];
         philox_uniform_tile(seed, stream, clock, (unsigned int)(t * PHILOX_TILE), u);
         for (int l = 0; l < PHILOX_TILE && t * PHILOX_TILE + l < n; ++l)
-            poisson_spikes(t * PHILOX_TILE + l, u[l], step, mean_count, p_zero, p_spike, first_step, end_step,
+            poisson_spikes(t * PHILOX_TILE + l, u[l], step, mean_count, p_spike, first_step, end_step,
                            pop, out);
     }
 #endif

@@ -115,9 +115,8 @@ class PoissonSource(DeviceModel):
             raise errors.InvalidParameterValueError(
                 "SpikeSourcePoisson rate %g Hz at a time step of %g ms is more than %d spikes per step"
                 % (np.max(p["rate"]), dt, MAX_MEAN_COUNT))
-        # the probabilities of no spike in a step, exp(-mean) (0 where it underflows the table's precision: the
-        # kernel computes it then), and of some, -expm1(-mean) (precise in float32 however low the rate)
-        return {"mean_count": mean_count, "p_zero": np.exp(-mean_count), "p_spike": -np.expm1(-mean_count),
+        # the probability of some spike in a step, -expm1(-mean) (precise in float32 however low the rate)
+        return {"mean_count": mean_count, "p_spike": -np.expm1(-mean_count),
                 **_active_steps(p, dt, "SpikeSourcePoisson")}
 
 

@@ -70,8 +70,8 @@ def test_high_rate_poisson_sources_are_not_truncated():
 
 @pytest.mark.parametrize("precision", ["float32", "float64"])
 def test_poisson_counts_beyond_the_precision_of_exp(precision):
-    """200 spikes per step and source: exp(-200) underflows a float32 table (the kernel then computes it); the
-    counts keep their Poisson mean and variance in either precision."""
+    """200 spikes per step and source (exp(-200) underflows float32; the kernel computes the terms in double):
+    the counts keep their Poisson mean and variance in either precision."""
     sim.setup(timestep=1.0, min_delay=1.0, device="cpu", rng_seed=8, precision=precision)
     sources = sim.Population(20, sim.SpikeSourcePoisson(rate=[200000.0] * 10 + [1000.0] * 10))
     sources.record("spikes")
@@ -81,6 +81,16 @@ def test_poisson_counts_beyond_the_precision_of_exp(precision):
     assert per_step.mean() == pytest.approx(200.0, rel=0.01)
     assert per_step.var() == pytest.approx(200.0, rel=0.15)
     assert np.mean([len(t) for t in trains[10:]]) == pytest.approx(100.0, rel=0.1)
+
+
+def test_float32_poisson_counts_sum_to_one():
+    """The count's terms are computed in double from the mean: with exp(-mean) rounded to float32 they summed to
+    1 - 3e-8 at worst (977 Hz at dt 0.1), and a uniform draw above that ran one source's count to 2000 in one
+    step; this seed did so within the first second of 20000 sources (SpikeBufferOverflowError)."""
+    sim.setup(timestep=0.1, device="cpu", precision="float32", rng_seed=1)
+    sources = sim.Population(20000, sim.SpikeSourcePoisson(rate=977.0))
+    sim.run(1000.0)
+    assert sim.get_current_time() == 1000.0
 
 
 def test_low_rate_poisson_sources_fire_alike_in_both_precisions():
