@@ -31,9 +31,8 @@ class _SharedWeights:
     def __init__(self, projection):
         self.projection = projection
         connector, post, name = projection._connector, projection.post, type(projection._connector).__name__
-        plastic = isinstance(projection.synapse_type, KernelSTDP)
         if type(projection.synapse_type) is not StaticSynapse and not isinstance(projection.synapse_type, Convolution) \
-                or plastic and not isinstance(connector, ConvolutionConnector):
+                or isinstance(projection.synapse_type, KernelSTDP) and not isinstance(connector, ConvolutionConnector):
             raise errors.NoModelAvailableError(
                 "%s: pyNN.cupy's %s takes the synapse types Convolution, PoolDense%s or StaticSynapse, got %s"
                 % (projection.label, name, ", KernelSTDP" if isinstance(connector, ConvolutionConnector) else "",
@@ -47,11 +46,7 @@ class _SharedWeights:
             raise errors.InvalidDimensionsError("%s: %s needs a Population on the postsynaptic side, got %r"
                                                 % (projection.label, name, post.label))
         state = simulator.state
-        delay = projection.synapse_type.native_parameters["delay"]
-        delay.shape = (1,)
-        if not delay.is_homogeneous:
-            raise errors.ConnectionError("%s: %s has one delay for all its connections" % (projection.label, name))
-        delay = float(np.asarray(delay.evaluate(simplify=True)).ravel()[0])
+        delay = self._one_value("delay", errors.ConnectionError)
         projection._check({"delay": np.array([delay])})
         self.delay_range = (int(delay_steps(delay, state.dt)),) * 2
         self.weights = self._host_weights()
@@ -59,18 +54,21 @@ class _SharedWeights:
             if not np.isfinite(self.weights.astype(state.real)).all():
                 raise errors.InvalidWeightError("%s: weights must be finite in %s" % (projection.label, state.precision))
         self.size = sum(pre.size for _, pre, _ in self.chunks())
-        rule = {}   # the synapse type's other parameters: one value each, held as such per connection for get()
-        for name in projection.synapse_type.get_parameter_names():
-            if name not in ("weight", "delay"):
-                value = projection.synapse_type.native_parameters[name]
-                value.shape = (1,)
-                if not value.is_homogeneous:
-                    raise errors.InvalidParameterValueError("%s: %s takes one %s for all connections"
-                                                            % (projection.label, name, name))
-                rule[name] = float(np.asarray(value.evaluate(simplify=True)).ravel()[0])
+        # the synapse type's other parameters: one value each, held as such per connection for get()
+        rule = {name: self._one_value(name, errors.InvalidParameterValueError)
+                for name in projection.synapse_type.get_parameter_names() if name not in ("weight", "delay")}
         self.check(rule)
         projection._values.update((name, np.broadcast_to(value, (self.size,))) for name, value in rule.items())
         self.device_weights = state.device_array(self.weights.ravel(), state.real)
+
+    def _one_value(self, name: str, error: type) -> float:
+        """A parameter of the synapse type that takes one value for all the connections."""
+        value = self.projection.synapse_type.native_parameters[name]
+        value.shape = (1,)
+        if not value.is_homogeneous:
+            raise error("%s: %s has one %s for all its connections"
+                        % (self.projection.label, type(self.projection._connector).__name__, name))
+        return float(np.asarray(value.evaluate(simplify=True)).ravel()[0])
 
     # -- the connections ------------------------------------------------------------------------------
     def _pairs(self, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
