@@ -242,11 +242,15 @@ class NeuronBatch:
         segments = tables["layout"][:, 3:5].astype(np.int64)
         shapes = {name: array.shape[:-1] + (self.size,) if name in row_tables else array.shape
                   for name, array in tables.items()}
-        if not allocate and ("spike_ids" not in device or not np.array_equal(segments, self._segments) or any(
-                name not in device or device[name].shape != shape for name, shape in shapes.items())):
+        pooled = self.model.pooled_names   # pooled data (e.g. spike times) is read through offsets: it may
+        fits = {name: name in device and (device[name].shape == shape or name in pooled and   # have room to spare
+                                          device[name].shape[:-1] == shape[:-1] and device[name].shape[-1] >= shape[-1])
+                for name, shape in shapes.items()}
+        if not allocate and ("spike_ids" not in device or not np.array_equal(segments, self._segments) or
+                             not all(fits.values())):
             return False
         for name, array in tables.items():
-            if allocate:
+            if allocate and not (name in pooled and fits[name]):   # pooled data never shrinks
                 dtype = array.dtype if array.dtype.kind in "iu" else sim.real
                 device[name] = sim.zeros(shapes[name], dtype)
             sim.write(device[name][..., :array.shape[-1]], array)

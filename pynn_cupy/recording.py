@@ -299,7 +299,11 @@ class Recorder(recording.Recorder):
     def store_to_cache(self, annotations=None):
         """PyNN's, except that the segment is kept whenever time has advanced since recording (re)started:
         PyNN 0.13 drops it whenever get(clear=True) was called since the last reset() (its clear_flag),
-        losing what was recorded between that get() and reset()."""
+        losing what was recorded between that get() and reset(); and that a population that has never recorded
+        anything keeps no segments (PyNN stores an empty one at every reset: memory growing with the trials of a
+        script that resets once per stimulus)."""
+        if not self.recorded and next(iter(self.cache), None) is None:
+            return
         if self._simulator.state.t > float(self._recording_start_time):
             self.clear_flag = False
         super().store_to_cache(annotations)

@@ -77,3 +77,23 @@ def test_recording_added_between_runs_starts_at_that_time():
     cells.record(name for name in ["spikes"])   # a generator, consumed once
     assert "spikes" in {variable.name for variable in cells.recorder.recorded}
     sim.end()
+
+
+def test_stimulus_loops_keep_plan_and_memory():
+    """A script presenting one stimulus per trial (set spike times, run, reset): fewer spike times than before
+    are written in place (the pooled spike data never shrinks; no rebuild of the step plan), and a population
+    that records nothing keeps no segment per reset (PyNN stores an empty one each time)."""
+    sim.setup(timestep=0.1)
+    source = sim.Population(4, sim.SpikeSourceArray(spike_times=[[1.0, 2.0, 3.0]] * 4))
+    silent = sim.Population(3, sim.IF_curr_exp())
+    source.record("spikes")
+    sim.run(5.0)
+    for times in ([1.5, 2.5], [0.5, 1.0, 2.0, 3.0, 4.0], [4.5]):
+        sim.reset()
+        source.set(spike_times=[times] * 4)
+        kept = sim.simulator.state._plan is not None
+        sim.run(5.0)
+        assert [list(np.asarray(t)) for t in source.get_data().segments[-1].spiketrains] == [times] * 4
+        assert kept or len(times) == 5   # only more spikes than ever need new room
+    assert len(silent.get_data().segments) == 1 and next(iter(silent.recorder.cache), None) is None   # the current
+    sim.end()
