@@ -22,7 +22,7 @@ class Recorder(recording.Recorder):
 
     def __init__(self, population, file=None):
         super().__init__(population, file)
-        self._device = {}
+        self._device, self._previous = {}, {}
         self._clear_host()
 
     # -- PyNN hooks -------------------------------------------------------------------------------
@@ -183,8 +183,9 @@ class Recorder(recording.Recorder):
         capacity = chunk * per_step
         mask = np.zeros(group.size, dtype=np.uint8)
         mask[index] = 1
-        buffers = {"mask": state.device_array(mask), "ids": state.zeros(capacity, np.int32),
-                   "steps": state.zeros(capacity, np.int64), "stored": state.zeros(1, np.int32)}
+        buffers = {"mask": state.device_array(mask), "ids": self._buffer("spikes", "ids", (capacity,), np.int32),
+                   "steps": self._buffer("spikes", "steps", (capacity,), np.int64),
+                   "stored": self._buffer("spikes", "stored", (1,), np.int32)}
         self._device["spikes"] = buffers
         self._device["chunk_steps"] = min(self._max_chunk_steps(), chunk)
         spikes = group.spike_list()
@@ -192,8 +193,18 @@ class Recorder(recording.Recorder):
             spikes, clock=state._clock, recorded=buffers["mask"], capacity=np.int32(capacity),
             out_id=buffers["ids"], out_step=buffers["steps"], stored=buffers["stored"]))]
 
+    def _buffer(self, variable: str, part: str, shape: tuple, dtype) -> object:
+        """A device buffer of the last step plan with this shape and type (its content is rewritten every chunk),
+        else a new one: a script that rebuilds the plan often (a stimulus per trial) does not reallocate them."""
+        old = self._previous.get((variable, part))
+        if old is not None and old.shape == shape and old.dtype == np.dtype(dtype):
+            return old
+        return self._simulator.state.zeros(shape, dtype)
+
     def _sample_launches(self) -> list:
         state = self._simulator.state
+        self._previous = {(variable, part): value for variable, buffers in self._device.items()
+                          if isinstance(buffers, dict) for part, value in buffers.items() if hasattr(value, "dtype")}
         self._device = {}
         launches = []
         interval = self._interval_steps()
@@ -202,8 +213,9 @@ class Recorder(recording.Recorder):
             if index.size == 0:
                 continue
             rows = max(1, min(simulator.MAX_CHUNK_STEPS // interval, SAMPLE_BUFFER_ENTRIES // index.size))
-            buffers = {"index": state.device_array(index), "window": state.zeros(2, np.int64),
-                       "out": state.zeros((rows, index.size), state.real), "rows": rows, "host_index": index}
+            buffers = {"index": state.device_array(index), "window": self._buffer(name, "window", (2,), np.int64),
+                       "out": self._buffer(name, "out", (rows, index.size), state.real), "rows": rows,
+                       "host_index": index}
             self._device[name] = buffers
             self._device["chunk_steps"] = min(self._max_chunk_steps(), rows * interval)
             launches.append(state.launch("record_values", index.size, {
