@@ -1,5 +1,6 @@
 """Errors and warnings specific to pyNN.cupy. Each error subclasses a `pyNN.errors` type (and, where Python has
 one that fits, the matching built-in type, so that `except MemoryError` still catches an out-of-memory)."""
+import numpy as np
 from pyNN.errors import (ConnectionError, InvalidDimensionsError, InvalidParameterValueError,
                          NoModelAvailableError)
 
@@ -34,8 +35,6 @@ class InjectionError(ConnectionError, TypeError):
 def shape_error(call: str, values: dict, shape: tuple, exc: Exception) -> InvalidDimensionsError:
     """An InvalidDimensionsError for `call` (e.g. "cells.set") naming the values whose arrays (numpy or lazy) do
     not have `shape` (all of them when none can be told), with PyNN's or lazyarray's own message."""
-    import numpy as np
-
     def shape_of(value):
         if isinstance(value, (list, tuple, np.ndarray)):
             return np.shape(value)
