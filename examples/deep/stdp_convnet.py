@@ -11,8 +11,8 @@ first-spike features.
              --seed --output-dir --no-progress --no-stdp (control: the network with its random initial kernels)
 
 Results on the CPU twin (one core, mnist-subset): --quick 86-93 % (seeds 1-7; with --no-stdp 62-64 %, seeds 1-3)
-in ~23 s; the default run (30 maps, 4000 / 1000 images, seed 1) 97.4 % in 16 min (101 ms per training image,
-110 ms per image for the features).
+in ~20 s; the default run (30 maps, 4000 / 1000 images, seed 1) 97.4 % in 11 min (73 ms per training image,
+72 ms per image for the features).
 
 Network (dt 0.1 ms): images -> DoG on/off maps (7x7, sigmas 1, 2) -> one spike per cell at a latency of 0 to
 15 ms (stronger earlier), two SpikeSourceArray populations of 28x28 -> n_maps feature maps of 24x24 IF_curr_delta
