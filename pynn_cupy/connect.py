@@ -36,6 +36,17 @@ def _not_self(projection, pre, post):
     return pre_ids[pre] != post_ids[post]
 
 
+def _pairs_of(connector, projection, hits: np.ndarray, dtype, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(pre, post) of flat pair indices in PyNN's column-after-column order (post * n_pre + pre, counted from
+    column `first`), without self-connections where the connector excludes them."""
+    n_pre = projection.pre.size
+    pre, post = (hits % n_pre).astype(dtype), (first + hits // n_pre).astype(dtype)
+    if not connector.allow_self_connections:
+        keep = _not_self(projection, pre, post)
+        pre, post = pre[keep], post[keep]
+    return pre, post
+
+
 def _all_to_all(connector, projection):
     if connector.allow_self_connections not in (True, False):
         return None
@@ -72,10 +83,7 @@ def _fixed_probability(connector, projection):
         draws = rng.next(n_pre * columns, "uniform", {"low": 0.0, "high": 1.0})
         hits = np.flatnonzero(np.asarray(draws) < connector.p_connect)
         del draws
-        pre, post = (hits % n_pre).astype(dtype), (first + hits // n_pre).astype(dtype)
-        if not connector.allow_self_connections:
-            keep = _not_self(projection, pre, post)
-            pre, post = pre[keep], post[keep]
+        pre, post = _pairs_of(connector, projection, hits, dtype, first)
         pre_parts.append(pre)
         post_parts.append(post)
     return pre_parts, post_parts
@@ -166,10 +174,7 @@ def _native_fixed_probability(connector, projection, generator):
         hits = start - 1 + np.cumsum(gaps)
         start = int(hits[-1]) + 1
         hits = hits[:np.searchsorted(hits, total)]
-        pre, post = (hits % n_pre).astype(dtype), (hits // n_pre).astype(dtype)
-        if not connector.allow_self_connections:
-            keep = _not_self(projection, pre, post)
-            pre, post = pre[keep], post[keep]
+        pre, post = _pairs_of(connector, projection, hits, dtype)
         pre_parts.append(pre)
         post_parts.append(post)
     return pre_parts, post_parts

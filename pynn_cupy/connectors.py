@@ -32,25 +32,21 @@ class FixedProbabilityConnector(connectors.FixedProbabilityConnector):
         super().__init__(probability, *args, **kwargs)
 
 
-class FixedNumberPreConnector(connectors.FixedNumberPreConnector):
+class _CheckedN:
+    """A connector whose first argument is a number of connections, checked when made."""
+
+    def __init__(self, n, *args, **kwargs):
+        _check_n(type(self).__name__, n)
+        super().__init__(n, *args, **kwargs)
+
+
+class FixedNumberPreConnector(_CheckedN, connectors.FixedNumberPreConnector):
     __doc__ = connectors.FixedNumberPreConnector.__doc__
 
-    def __init__(self, n, *args, **kwargs):
-        _check_n(type(self).__name__, n)
-        super().__init__(n, *args, **kwargs)
 
-
-class FixedNumberPostConnector(connectors.FixedNumberPostConnector):
+class FixedNumberPostConnector(_CheckedN, connectors.FixedNumberPostConnector):
     __doc__ = connectors.FixedNumberPostConnector.__doc__
 
-    def __init__(self, n, *args, **kwargs):
-        _check_n(type(self).__name__, n)
-        super().__init__(n, *args, **kwargs)
 
-
-class FixedTotalNumberConnector(connectors.FixedTotalNumberConnector):
+class FixedTotalNumberConnector(_CheckedN, connectors.FixedTotalNumberConnector):
     __doc__ = connectors.FixedTotalNumberConnector.__doc__
-
-    def __init__(self, n, *args, **kwargs):
-        _check_n(type(self).__name__, n)
-        super().__init__(n, *args, **kwargs)

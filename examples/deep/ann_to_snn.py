@@ -42,11 +42,11 @@ import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 import pyNN.cupy as sim  # noqa: E402
-from pyNN.utility import ProgressBar  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coding  # noqa: E402
 import digits  # noqa: E402
+import tools  # noqa: E402
 
 KERNEL, POOL, N_CLASSES = 5, 2, 10
 
@@ -81,8 +81,7 @@ def train_cnn(x: np.ndarray, y: np.ndarray, n_filters: int, epochs: int, rng: np
     side = (x.shape[1] - KERNEL + 1) // POOL
     params = {"conv": rng.normal(0, np.sqrt(2 / KERNEL ** 2), (KERNEL, KERNEL, n_filters)),
               "dense": rng.normal(0, np.sqrt(1 / (side * side * n_filters)), (side, side, n_filters, N_CLASSES))}
-    moments = {k: (np.zeros_like(v), np.zeros_like(v)) for k, v in params.items()}
-    beta1, beta2, step = 0.9, 0.999, 0
+    moments, step = tools.adam_moments(params), 0
     for epoch in range(epochs):
         order = rng.permutation(len(x))
         for start in range(0, len(x), batch):
@@ -98,13 +97,7 @@ def train_cnn(x: np.ndarray, y: np.ndarray, n_filters: int, epochs: int, rng: np
             grads["conv"] = (p.reshape(-1, KERNEL * KERNEL).T @ d_z.reshape(-1, n_filters)).reshape(
                 params["conv"].shape)
             step += 1
-            for key, g in grads.items():                                          # Adam (Kingma & Ba 2015)
-                m, v = moments[key]
-                m *= beta1
-                m += (1 - beta1) * g
-                v *= beta2
-                v += (1 - beta2) * g * g
-                params[key] -= lr * (m / (1 - beta1 ** step)) / (np.sqrt(v / (1 - beta2 ** step)) + 1e-8)
+            tools.adam(params, grads, moments, step, lr)
     return params
 
 
@@ -163,9 +156,8 @@ def run_snn(x: np.ndarray, inputs, output, input_kind: str, max_rate: float, sim
     predictions = np.zeros((len(x), len(eval_times)), int)
     counts = np.zeros((len(x), N_CLASSES), int)
     walls = np.zeros(len(x))
-    bar = ProgressBar(width=50) if progress else None
     v_index = np.clip(np.round(eval_times / dt).astype(int) - 1, 0, None)
-    for i, image in enumerate(x):
+    for i, image in enumerate(tools.progress(x, "test images", progress)):
         start = time.perf_counter()
         rates = coding.poisson_rates(image.ravel(), max_rate)
         if input_kind == "poisson":
@@ -183,10 +175,6 @@ def run_snn(x: np.ndarray, inputs, output, input_kind: str, max_rate: float, sim
         counts[i] = [len(s) for s in spikes]
         sim.reset()
         walls[i] = time.perf_counter() - start
-        if bar:
-            bar((i + 1) / len(x))
-    if bar:
-        print()
     return predictions, counts, walls
 
 

@@ -47,10 +47,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pyNN.cupy as sim  # noqa: E402
-from pyNN.utility import ProgressBar  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import digits  # noqa: E402
+import tools  # noqa: E402
 
 
 # ---- the ANN, in NumPy ---------------------------------------------------------------------------------------
@@ -72,8 +72,7 @@ def train_autoencoder(x: np.ndarray, hidden: int, epochs: int, rng: np.random.Ge
     if v.shape[1] < hidden // 2:
         raise ValueError("--hidden=%d: at most %d for %d training images" % (hidden, 2 * v.shape[1], len(x)))
     params = {"enc": np.concatenate([v, -v], 1), "dec": np.concatenate([v, -v], 1).T.copy()}
-    moments = {k: (np.zeros_like(w), np.zeros_like(w)) for k, w in params.items()}
-    beta1, beta2, step = 0.9, 0.999, 0
+    moments, step = tools.adam_moments(params), 0
     for epoch in range(epochs):
         order = rng.permutation(len(x))
         for start in range(0, len(x), batch):
@@ -82,13 +81,7 @@ def train_autoencoder(x: np.ndarray, hidden: int, epochs: int, rng: np.random.Ge
             d_z = 2.0 * (y - xb) / len(xb) * (z > 0)          # of the squared error summed over pixels
             grads = {"dec": h.T @ d_z, "enc": xb.T @ (d_z @ params["dec"].T * (h > 0))}
             step += 1
-            for key, g in grads.items():                                          # Adam (Kingma & Ba 2015)
-                m, s = moments[key]
-                m *= beta1
-                m += (1 - beta1) * g
-                s *= beta2
-                s += (1 - beta2) * g * g
-                params[key] -= lr * (m / (1 - beta1 ** step)) / (np.sqrt(s / (1 - beta2 ** step)) + 1e-8)
+            tools.adam(params, grads, moments, step, lr)
     return params
 
 
@@ -140,8 +133,7 @@ def run_snn(x: np.ndarray, inputs, hidden, output, lambda_out: float, max_rate: 
     (len(eval_times), n, 784), hidden and output spikes per image (n,), wall seconds per image (n,))."""
     recon = np.zeros((len(eval_times),) + x.shape)
     hidden_spikes, output_spikes, walls = np.zeros(len(x)), np.zeros(len(x)), np.zeros(len(x))
-    bar = ProgressBar(width=50) if progress else None
-    for i, image in enumerate(x):
+    for i, image in enumerate(tools.progress(x, "test images", progress)):
         start = time.perf_counter()
         inputs.set(i_offset=image * max_rate / 1000.0)   # nA into 1 nF: dv/dt = rate / 1000 mV/ms, threshold 1 mV
         sim.run(sim_time)
@@ -151,10 +143,6 @@ def run_snn(x: np.ndarray, inputs, hidden, output, lambda_out: float, max_rate: 
         recon[:, i] = counts / (eval_times[:, None] / 1000.0 * output_rate) * lambda_out
         sim.reset()
         walls[i] = time.perf_counter() - start
-        if bar:
-            bar((i + 1) / len(x))
-    if bar:
-        print()
     return recon, hidden_spikes, output_spikes, walls
 
 

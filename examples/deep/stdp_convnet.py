@@ -52,11 +52,11 @@ from sklearn.svm import LinearSVC  # noqa: E402
 
 import pyNN.cupy as sim  # noqa: E402
 from pyNN.random import NumpyRNG, RandomDistribution  # noqa: E402
-from pyNN.utility import ProgressBar  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coding  # noqa: E402
 import digits  # noqa: E402
+from tools import progress  # noqa: E402
 
 DT = 0.1                    # ms; at 1 ms, maps tie within a step and learn the same kernel
 LATENCY_WINDOW = 15.0       # ms: the strongest DoG response fires at DT, the weakest kept one at DT + 15
@@ -68,32 +68,6 @@ INHIBITION = -1000.0        # mV: more than any excitation a cell can get (2 * 2
 A_PLUS, A_MINUS, A_PLUS_MAX = 0.004, 0.003, 0.15
 POOL, POOL_STRIDE = 6, 3    # max pooling of the first-spike maps for the readout: 7 x 7 regions
 SVM_C = 0.1
-
-
-def progress(items, description: str, show: bool = True):
-    """Iterate over `items` with a progress bar: tqdm when installed, else PyNN's ProgressBar (every 1 % on a
-    terminal, every 10 % otherwise); none when not `show`."""
-    items = list(items)
-    if not show:
-        yield from items
-        return
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        tqdm = None
-    if tqdm is not None:
-        yield from tqdm(items, desc=description, leave=False)
-        return
-    print(description)
-    bar, shown, step = ProgressBar(width=52), -1, 1 if sys.stdout.isatty() else 10
-    for k, item in enumerate(items):
-        level = 100 * k // max(1, len(items)) // step * step
-        if level != shown:
-            bar(level / 100)
-            shown = level
-        yield item
-    bar(1.0)
-    print()
 
 
 def rss_mb() -> float:
