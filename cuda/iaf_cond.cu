@@ -77,18 +77,20 @@ DEVICE int halvings(REAL stiffness, REAL dt) {
 }
 
 // After the conductances received this step's spikes: a refractory neuron is clamped to v_reset, the
-// others tested against the threshold (NEST's iaf_cond_* order); then the state is stored.
-DEVICE void cond_finish(long long i, const Member& m, REAL vm, REAL* v, int* refractory, REAL v_thresh, REAL v_reset,
+// others tested against the threshold (NEST's iaf_cond_* order); then the state is stored. True if it spiked.
+DEVICE bool cond_finish(long long i, const Member& m, REAL vm, REAL* v, int* refractory, REAL v_thresh, REAL v_reset,
                         int refractory_steps, REAL* i_stim, const SpikeList& out, int* non_finite) {
     i_stim[i] = 0;
+    bool spiked = false;
     if (refractory[i] > 0) {
         refractory[i] -= 1;
         vm = v_reset;
     } else {
-        threshold(m, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, out);
+        spiked = threshold(m, &vm, &refractory[i], v_thresh, v_reset, refractory_steps, out);
     }
     v[i] = vm;
     check_finite(m, v[i], non_finite);
+    return spiked;
 }
 
 #define COND_COMMON_PARAMS \
@@ -100,6 +102,36 @@ DEVICE void cond_finish(long long i, const Member& m, REAL vm, REAL* v, int* ref
 #define COND_LOAD_POINT(P, i) \
     P.inv_c_m = inv_c_m[m.row]; P.g_leak = g_leak[m.row]; P.e_l = e_l[m.row]; P.e_exc = e_exc[m.row]; P.e_inh = e_inh[m.row]; \
     P.i_total = i_offset[m.row] + i_stim[i]
+
+// One step of iaf_cond_exp's v and exponential conductances, before this step's input: RK4 sub-steps, or the
+// stiff path (counted in stiff_steps).
+DEVICE REAL cond_exp_step(const CondPoint& p, const Member& m, REAL vm, REAL* ge, REAL* gi, REAL rate_e, REAL rate_i,
+                          REAL de, REAL di, REAL de_half, REAL di_half, REAL dt, int* stiff_steps) {
+    const int k = halvings(p.stiffness(*ge, *gi, rate_e, rate_i), dt);   // g only decays in the step
+    if (k > MAX_HALVINGS) {
+        atomicAdd(&stiff_steps[m.pop], 1);
+        REAL rise_exc = 0, rise_inh = 0;   // exponential conductances: no rise
+        return stiff_step(p, vm, dt, ge, gi, &rise_exc, &rise_inh, rate_e, rate_i);
+    }
+    for (int j = 0; j < k; ++j) {
+        de = de_half; di = di_half;
+        de_half = sqrt(de_half); di_half = sqrt(di_half);
+    }
+    const REAL h = dt / (REAL)(1 << k);
+    REAL e = *ge, g = *gi;
+    for (int s = 0; s < (1 << k); ++s) {
+        vm = rk4_v(p, vm, h, e, g, e * de_half, g * di_half, e * de, g * di);
+        e *= de;
+        g *= di;
+    }
+    *ge = e;
+    *gi = g;
+    return vm;
+}
+
+#define COND_EXP_STEP(vm, ge, gi) \
+    cond_exp_step(p, m, vm, &ge, &gi, rate_exc[m.row], rate_inh[m.row], decay_exc[m.row], decay_inh[m.row], \
+                  decay_exc_half[m.row], decay_inh_half[m.row], dt, stiff_steps)
 
 KERNEL void iaf_cond_exp_update(
     const long long* clock, int n, int L, REAL dt,
@@ -114,28 +146,47 @@ KERNEL void iaf_cond_exp_update(
         const Member m = member_of(i, pop, layout);
         CondPoint p;
         COND_LOAD_POINT(p, i);
-        REAL vm = v[i], ge = g_exc[i], gi = g_inh[i];
-        const int k = halvings(p.stiffness(ge, gi, rate_exc[m.row], rate_inh[m.row]), dt);   // g only decays in the step
-        if (k > MAX_HALVINGS) {
-            atomicAdd(&stiff_steps[m.pop], 1);
-            REAL rise_exc = 0, rise_inh = 0;   // exponential conductances: no rise
-            vm = stiff_step(p, vm, dt, &ge, &gi, &rise_exc, &rise_inh, rate_exc[m.row], rate_inh[m.row]);
-        } else {
-            REAL de = decay_exc[m.row], di = decay_inh[m.row], de_half = decay_exc_half[m.row], di_half = decay_inh_half[m.row];
-            for (int j = 0; j < k; ++j) {
-                de = de_half; di = di_half;
-                de_half = sqrt(de_half); di_half = sqrt(di_half);
-            }
-            const REAL h = dt / (REAL)(1 << k);
-            for (int s = 0; s < (1 << k); ++s) {
-                vm = rk4_v(p, vm, h, ge, gi, ge * de_half, gi * di_half, ge * de, gi * di);
-                ge *= de;
-                gi *= di;
-            }
-        }
+        REAL ge = g_exc[i], gi = g_inh[i];
+        const REAL vm = COND_EXP_STEP(v[i], ge, gi);
         g_exc[i] = ge + take_input(ring, slot + i);
         g_inh[i] = gi + take_input(ring, slot + n + i);
         cond_finish(i, m, vm, v, refractory, v_thresh[m.row], v_reset[m.row], refractory_steps[m.row], i_stim, out, non_finite);
+    }
+}
+
+// iaf_cond_exp with the adaptive threshold of Diehl & Cook 2015: the neuron spikes at v >= v_thresh + theta; theta
+// decays with tau_theta (theta_rate = 1 - exp(-dt / tau_theta)) before the test and jumps by theta_plus at each
+// spike. theta_lo carries what the per-step decay loses to rounding in theta (compensated summation), so that
+// tau_theta = 1e7 ms acts in float32 too, where theta * theta_rate is far below theta's precision.
+KERNEL void iaf_cond_exp_theta_update(
+    const long long* clock, int n, int L, REAL dt,
+    REAL* RESTRICT v, REAL* RESTRICT g_exc, REAL* RESTRICT g_inh, REAL* RESTRICT theta, REAL* RESTRICT theta_lo,
+    int* RESTRICT refractory,
+    COND_COMMON_PARAMS, const REAL* RESTRICT theta_rate, const REAL* RESTRICT theta_plus,
+    REAL* RESTRICT ring, REAL* RESTRICT i_stim, const int* RESTRICT pop, const int* RESTRICT layout, int* RESTRICT spike_ids, int* RESTRICT spike_counts, int* RESTRICT dropped, int* RESTRICT non_finite,
+    int* RESTRICT stiff_steps)
+{
+    const long long slot = input_slot(clock, L, 2, n);
+    const SpikeList out = {layout, spike_ids, spike_counts, dropped};
+    GRID_STRIDE(i, n) {
+        const Member m = member_of(i, pop, layout);
+        CondPoint p;
+        COND_LOAD_POINT(p, i);
+        REAL ge = g_exc[i], gi = g_inh[i];
+        const REAL vm = COND_EXP_STEP(v[i], ge, gi);
+        g_exc[i] = ge + take_input(ring, slot + i);
+        g_inh[i] = gi + take_input(ring, slot + n + i);
+        REAL th = theta[i], lo = theta_lo[i] - th * theta_rate[m.row];
+        REAL sum = th + lo;
+        lo -= sum - th;
+        th = sum;
+        if (cond_finish(i, m, vm, v, refractory, v_thresh[m.row] + th, v_reset[m.row], refractory_steps[m.row], i_stim, out, non_finite)) {
+            sum = th + theta_plus[m.row];
+            lo += theta_plus[m.row] - (sum - th);
+            th = sum;
+        }
+        theta[i] = th;
+        theta_lo[i] = lo;
     }
 }
 

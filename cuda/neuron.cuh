@@ -22,11 +22,14 @@ DEVICE void check_finite(const Member& m, REAL v, int* non_finite) {
 }
 
 // NEST's threshold rule: at or above threshold the neuron spikes, is reset and starts its refractory count.
-DEVICE void threshold(const Member& m, REAL* vm, int* refractory, REAL v_thresh, REAL v_reset, int refractory_steps,
+// True if it spiked.
+DEVICE bool threshold(const Member& m, REAL* vm, int* refractory, REAL v_thresh, REAL v_reset, int refractory_steps,
                       const SpikeList& out) {
     if (*vm >= v_thresh) {
         *refractory = refractory_steps;
         *vm = v_reset;
         emit_member_spike(m, out);
+        return true;
     }
+    return false;
 }

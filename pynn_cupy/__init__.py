@@ -13,7 +13,7 @@ from pyNN.standardmodels import StandardCellType
 
 from . import simulator                                                 # noqa: F401
 from .standardmodels.cells import (IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha,  # noqa: F401
-                                   IF_curr_delta, Izhikevich)
+                                   IF_curr_delta, Izhikevich, IF_cond_exp_adaptive_threshold)
 from .standardmodels.sources import (SpikeSourceArray, SpikeSourcePoisson, SpikeSourcePoissonRefractory,  # noqa: F401
                                      SpikeSourceGamma, SpikeSourceInhGamma)
 from .standardmodels.adexp import EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista   # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import errors
-from pyNN.standardmodels import build_translations, cells
+from pyNN.standardmodels import StandardCellType, build_translations, cells
 
 from ..timegrid import duration_steps
 
@@ -228,6 +228,20 @@ class IafCondAlpha(IafCond):
         return coefficients
 
 
+class IafCondExpTheta(IafCondExp):
+    kernel = "iaf_cond_exp_theta_update"
+    state = {"v": ("v", REAL), "g_exc": ("gsyn_exc", REAL), "g_inh": ("gsyn_inh", REAL), "theta": ("theta", REAL),
+             "theta_lo": (None, REAL), "refractory": (None, INT)}
+    recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh", "theta": "theta"}
+
+    def coefficients(self, p, dt):
+        _check(p, positive=("tau_theta",))
+        coefficients = super().coefficients(p, dt)
+        coefficients.update(theta_rate=-np.expm1(-dt / np.asarray(p["tau_theta"], dtype=float)),
+                            theta_plus=p["theta_plus"])
+        return coefficients
+
+
 _LIF = ("tau_m", "cm", "v_rest", "v_thresh", "v_reset", "tau_refrac", "i_offset", "tau_syn_E", "tau_syn_I")
 
 
@@ -253,6 +267,20 @@ class IF_cond_alpha(cells.IF_cond_alpha):
     __doc__ = cells.IF_cond_alpha.__doc__
     translations = _identity(*_LIF, "e_rev_E", "e_rev_I")
     device_model = IafCondAlpha()
+
+
+class IF_cond_exp_adaptive_threshold(StandardCellType):
+    """IF_cond_exp with the adaptive threshold of Diehl & Cook 2015 (pyNN.cupy extension; their Brian model of
+    the excitatory neurons): the cell spikes when v >= v_thresh + theta. theta (mV, a state variable: initialize,
+    record) decays exponentially with tau_theta (ms; inf: no decay) and rises by theta_plus (mV) at each spike.
+    With theta_plus = 0 and theta = 0 it is IF_cond_exp (NEST iaf_cond_exp), bit for bit; no NEST model has
+    this threshold. Per step: v and the conductances as IF_cond_exp, then theta decays, then the threshold test."""
+    default_parameters = dict(cells.IF_cond_exp.default_parameters, theta_plus=0.05, tau_theta=1e7)
+    recordable = cells.IF_cond_exp.recordable + ["theta"]
+    default_initial_values = dict(cells.IF_cond_exp.default_initial_values, theta=0.0)
+    units = dict(cells.IF_cond_exp.units, theta="mV", theta_plus="mV", tau_theta="ms")
+    translations = _identity(*_LIF, "e_rev_E", "e_rev_I", "theta_plus", "tau_theta")
+    device_model = IafCondExpTheta()
 
 
 class IafPscDelta(DeviceModel):

@@ -20,10 +20,12 @@ CELLS = {
     "IF_cond_exp_gsfa_grr": {"q_sfa": 20.0, "i_offset": 0.8},
     "IF_facets_hardware1": {"g_leak": 30.0},
     "GIF_cond_exp": {"delta_v": 1.0, "i_offset": 0.1},
+    "IF_cond_exp_adaptive_threshold": {"theta_plus": 2.0, "tau_theta": 30.0, "i_offset": 0.9},
 }
 DRIVE = {"IF_curr_exp": 1.0, "IF_curr_alpha": 1.0, "IF_cond_exp": 1.0, "IF_cond_alpha": 1.0, "IF_curr_delta": 1.2,
          "Izhikevich": 0.01, "EIF_cond_exp_isfa_ista": 1.0, "EIF_cond_alpha_isfa_ista": 1.0, "HH_cond_exp": 0.5,
-         "IF_cond_exp_gsfa_grr": 1.0, "IF_facets_hardware1": None, "GIF_cond_exp": 0.2}
+         "IF_cond_exp_gsfa_grr": 1.0, "IF_facets_hardware1": None, "GIF_cond_exp": 0.2,
+         "IF_cond_exp_adaptive_threshold": 1.0}
 
 
 def _network(name: str, which: tuple, t_stop: float = 60.0) -> dict:
