@@ -34,7 +34,10 @@ def as_stored(values, real) -> np.ndarray:
     pending = np.isfinite(out) & (out != 0)
     exponent = np.zeros(out.shape, dtype=np.int64)
     exponent[pending] = np.floor(np.log10(np.abs(out[pending])))
-    for digits in range(1, 10):   # 9 significant digits always round-trip a float32
+    # 9 significant digits always round-trip a float32; a value whose shortest form has k <= 6 digits is the
+    # nearest 6-digit decimal to the float32 (half a float32 spacing is below 6e-8 of it, half a 6-digit one above
+    # 5e-7), so the search starts at 6 digits and finds the same shortest forms
+    for digits in range(6, 10):
         where = np.flatnonzero(pending)
         shift = digits - 1 - exponent[where]
         scale = 10.0 ** np.minimum(np.abs(shift), 22)   # powers of ten up to 1e22 are exact doubles
@@ -326,6 +329,14 @@ class Projection(common.Projection):
             super().set(**attributes)
         except errors.InvalidDimensionsError as exc:
             raise shape_error("%s.set" % self.label, attributes, (self.pre.size, self.post.size), exc) from None
+
+    def _value_list_to_array(self, attributes):
+        """PyNN's conversion of values given as lists (one per connection) into arrays; it reads every weight for
+        a connection mask, which set() with numbers or (n_pre, n_post) arrays does not need."""
+        if any(isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1)
+               for value in attributes.values()):
+            return super()._value_list_to_array(attributes)
+        return attributes
 
     def _get_attributes_as_list(self, names):
         indices = self._indices or (self._device.indices() if {"presynaptic_index", "postsynaptic_index"} &
