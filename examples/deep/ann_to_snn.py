@@ -247,7 +247,7 @@ def main(argv=None) -> None:
     os.makedirs(args.output_dir, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     x_train, y_train, x_test, y_test = digits.load(args.dataset, args.path, args.n_train, args.n_test, args.seed)
-    print(digits.describe(args.dataset, len(x_train), len(x_test)))
+    print(digits.describe(args.dataset, len(x_train), len(x_test), args.path))
     x_train, x_test = x_train.astype(np.float64), x_test.astype(np.float64)
 
     start = time.perf_counter()

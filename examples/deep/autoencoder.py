@@ -221,7 +221,7 @@ def main(argv=None) -> None:
     os.makedirs(args.output_dir, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     x_train, _, x_test, _ = digits.load(args.dataset, args.path, args.n_train, args.n_test, args.seed)
-    print(digits.describe(args.dataset, len(x_train), len(x_test)))
+    print(digits.describe(args.dataset, len(x_train), len(x_test), args.path))
     shape = x_test.shape[1:]
     x_train = x_train.reshape(len(x_train), -1).astype(np.float64)
     x_test = x_test.reshape(len(x_test), -1).astype(np.float64)

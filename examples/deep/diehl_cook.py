@@ -208,7 +208,7 @@ def main(argv=None) -> float:
     x_train, y_train, x_test, y_test = digits.load(args.dataset, args.path, n_train, n_test, seed=args.seed)
     rates = {"train": coding.poisson_rates(x_train).reshape(n_train, -1),
              "test": coding.poisson_rates(x_test).reshape(n_test, -1)}
-    print(digits.describe(args.dataset, n_train, n_test))
+    print(digits.describe(args.dataset, n_train, n_test, args.path))
 
     sim = importlib.import_module("pyNN." + args.simulator)
     extra = {"device": args.device} if args.simulator == "cupy" else {"spike_precision": "on_grid"}

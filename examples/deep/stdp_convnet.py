@@ -217,7 +217,7 @@ def main(argv=None) -> float:
     on, off = coding.dog_filters(7, 1.0, 2.0)
     latency = {part: coding.latency_code(coding.dog_response(x, on, off), t_max=LATENCY_WINDOW)
                for part, x in (("train", x_train), ("test", x_test))}
-    print(digits.describe(args.dataset, n_train, n_test))
+    print(digits.describe(args.dataset, n_train, n_test, args.path))
 
     net = ConvNet(n_maps, args.seed, args.device)
     print("pyNN.cupy on %s: %d feature maps of %dx%d, 5x5 on/off kernels (KernelSTDP), threshold %g, dt %g ms, "

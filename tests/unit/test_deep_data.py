@@ -88,6 +88,7 @@ def test_describe_and_unknown_dataset():
     assert "dataset-fashion-mnist" in digits.describe("fashion-mnist")
     assert "60000" in digits.describe("mnist") and "10000" in digits.describe("mnist")
     assert "100 train" in digits.describe("mnist", n_train=100)
+    assert "the IDX files in /data/fm" in digits.describe("fashion-mnist", path="/data/fm")
     for call in (lambda: digits.load("cifar"), lambda: digits.describe("cifar")):
         with pytest.raises(ValueError, match="mnist-subset"):
             call()
