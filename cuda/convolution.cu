@@ -6,30 +6,34 @@
 // which take negative currents). One delay for all connections.
 #include "common.cuh"
 
-// A presynaptic cell (row, column), pooled (divided by the pool stride) and padded, reaches postsynaptic cell
-// (q_row, q_col) through kernel position i = pooled - q * stride for 0 <= i < kernel size, with the kernel read
-// flipped (weight index K - 1 - i), as sPyNNaker's do_convolution_operation. A thread per (spike, position).
+// A presynaptic cell (row, column) of map i, pooled (divided by the pool stride) and padded, reaches
+// postsynaptic cell (q_row, q_col) of every map o through kernel position k = pooled - q * stride for
+// 0 <= k < kernel size, with the kernel read flipped (entry [o][i][K - 1 - k]), as sPyNNaker's
+// do_convolution_operation. Maps hold pre_map / post_map cells, one after the other (one map: sPyNNaker's case).
+// A thread per (spike, postsynaptic map, position).
 KERNEL void propagate_convolution(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity,
     int pre_cols, int pool_stride_rows, int pool_stride_cols, int padding_rows, int padding_cols,
     int stride_rows, int stride_cols, int kernel_rows, int kernel_cols, const REAL* kernel, int post_rows,
-    int post_cols, int delay, int positive_target, int negative_target, REAL negative_sign, int slot_size,
-    REAL* ring)
+    int post_cols, int in_maps, int out_maps, int pre_map, int post_map, int delay, int positive_target,
+    int negative_target, REAL negative_sign, int slot_size, REAL* ring)
 {
     const long long base = slot_after(clock[0] % L, delay, L) * slot_size;
     const int count = spikes_this_step(spike_count, spike_capacity);
-    const int positions = kernel_rows * kernel_cols;
-    GRID_STRIDE(t, (long long)count * positions) {
-        const int pre = spike_ids[t / positions];
-        const int i_row = (int)(t % positions) / kernel_cols, i_col = (int)(t % positions) % kernel_cols;
-        const int row = (pre / pre_cols) / pool_stride_rows + padding_rows - i_row;
-        const int col = (pre % pre_cols) / pool_stride_cols + padding_cols - i_col;
+    const int positions = kernel_rows * kernel_cols, per_spike = out_maps * positions;
+    GRID_STRIDE(t, (long long)count * per_spike) {
+        const int pre = spike_ids[t / per_spike], in = pre / pre_map, cell = pre % pre_map;
+        const int out = (int)(t % per_spike) / positions, k = (int)(t % per_spike) % positions;
+        const int i_row = k / kernel_cols, i_col = k % kernel_cols;
+        const int row = (cell / pre_cols) / pool_stride_rows + padding_rows - i_row;
+        const int col = (cell % pre_cols) / pool_stride_cols + padding_cols - i_col;
         if (row < 0 || col < 0 || row % stride_rows != 0 || col % stride_cols != 0) continue;
         const int q_row = row / stride_rows, q_col = col / stride_cols;
         if (q_row >= post_rows || q_col >= post_cols) continue;
-        const REAL w = kernel[(kernel_rows - 1 - i_row) * kernel_cols + (kernel_cols - 1 - i_col)];
+        const REAL w = kernel[((long long)(out * in_maps + in) * kernel_rows + (kernel_rows - 1 - i_row)) * kernel_cols
+                              + (kernel_cols - 1 - i_col)];
         if (w == 0) continue;
-        const int post = q_row * post_cols + q_col;
+        const int post = out * post_map + q_row * post_cols + q_col;
         atomicAdd(&ring[base + (w > 0 ? positive_target : negative_target) + post], w > 0 ? w : negative_sign * w);
     }
 }
@@ -57,7 +61,7 @@ KERNEL void propagate_pool_dense(
 
 // Kernel STDP (KernelSTDP, pyNN.cupy's extension; the rule of Kheradpisheh et al. 2018, Neural Networks 99:56,
 // eq. 3, with a winner per feature map): in each window of `window_steps` steps, the first postsynaptic spike of
-// the map (the lowest cell index among those of the earliest step) wins, and the kernel learns at the winner's
+// each map (the lowest cell index among those of the earliest step) wins, and the kernel learns at the winner's
 // place only: an entry whose presynaptic cell fired in the window at or before the winner's step gains
 // a_plus * (w - w_min) (w_max - w) / (w_max - w_min), every other entry in the image loses a_minus times the same
 // (a w (1 - w) for weights in [0, 1], as the paper). Launched after the step's propagation, in this order.
@@ -70,42 +74,50 @@ KERNEL void kernel_stdp_pre(const long long* clock, const int* spike_ids, const 
     }
 }
 
-// winner: [the window of the last winner (-1: none yet), its step, its cell]; one thread.
+// winner: per postsynaptic map, [the window of its last winner (-1: none yet), its step, its cell]; a thread per map.
 KERNEL void kernel_stdp_winner(const long long* clock, const int* post_spike_ids, const int* post_spike_count,
-                               int post_spike_capacity, long long window_steps, long long* winner)
+                               int post_spike_capacity, long long window_steps, int out_maps, int post_map,
+                               long long* winner)
 {
     const int count = spikes_this_step(post_spike_count, post_spike_capacity);
-    GRID_STRIDE(k, 1) {
-        const long long window = clock[0] / window_steps;
-        if (count > 0 && winner[0] != window) {
-            int first = post_spike_ids[0];
-            for (int j = 1; j < count; ++j) first = post_spike_ids[j] < first ? post_spike_ids[j] : first;
-            winner[0] = window;
-            winner[1] = clock[0];
-            winner[2] = first;
+    const long long window = clock[0] / window_steps;
+    GRID_STRIDE(map, out_maps) {
+        long long* w = winner + 3 * map;
+        if (count == 0 || w[0] == window) continue;
+        int first = -1;
+        for (int j = 0; j < count; ++j) {
+            const int id = post_spike_ids[j];
+            if (id / post_map == map && (first < 0 || id < first)) first = id;
         }
+        if (first < 0) continue;
+        w[0] = window;
+        w[1] = clock[0];
+        w[2] = first % post_map;
     }
 }
 
-// A thread per kernel position i: the presynaptic cell q * stride + i - padding reaches the winner q through
-// entry K - 1 - i (propagate_convolution's mapping, without pooling).
+// A thread per kernel entry (o, i, position k): the presynaptic cell q * stride + k - padding of map i reaches the
+// winner q of map o through entry [o][i][K - 1 - k] (propagate_convolution's mapping, without pooling).
 KERNEL void kernel_stdp_update(
     const long long* clock, const long long* winner, long long window_steps, const long long* last_spike,
     int pre_rows, int pre_cols, int padding_rows, int padding_cols, int stride_rows, int stride_cols,
-    int kernel_rows, int kernel_cols, int post_cols, REAL a_plus, REAL a_minus, REAL w_min, REAL w_max,
-    REAL* kernel)
+    int kernel_rows, int kernel_cols, int post_cols, int in_maps, int out_maps, int pre_map, REAL a_plus,
+    REAL a_minus, REAL w_min, REAL w_max, REAL* kernel)
 {
     const long long now = clock[0];
-    GRID_STRIDE(e, (long long)kernel_rows * kernel_cols) {
-        if (winner[1] != now) continue;
-        const int q = (int)winner[2];
-        const int i_row = (int)e / kernel_cols, i_col = (int)e % kernel_cols;
+    const int positions = kernel_rows * kernel_cols;
+    GRID_STRIDE(e, (long long)out_maps * in_maps * positions) {
+        const int out = (int)(e / ((long long)in_maps * positions)), in = (int)(e / positions) % in_maps;
+        if (winner[3 * out + 1] != now) continue;
+        const int q = (int)winner[3 * out + 2], k = (int)(e % positions);
+        const int i_row = k / kernel_cols, i_col = k % kernel_cols;
         const int row = (q / post_cols) * stride_rows + i_row - padding_rows;
         const int col = (q % post_cols) * stride_cols + i_col - padding_cols;
         if (row < 0 || col < 0 || row >= pre_rows || col >= pre_cols) continue;
         const long long start = now / window_steps * window_steps;
-        REAL* w = &kernel[(kernel_rows - 1 - i_row) * kernel_cols + (kernel_cols - 1 - i_col)];
+        REAL* w = &kernel[((long long)(out * in_maps + in) * kernel_rows + (kernel_rows - 1 - i_row)) * kernel_cols
+                          + (kernel_cols - 1 - i_col)];
         const REAL bound = (*w - w_min) * (w_max - *w) / (w_max - w_min);
-        *w += (last_spike[(long long)row * pre_cols + col] >= start ? a_plus : -a_minus) * bound;
+        *w += (last_spike[(long long)in * pre_map + row * pre_cols + col] >= start ? a_plus : -a_minus) * bound;
     }
 }

@@ -187,6 +187,7 @@ KERNEL void iaf_cond_exp_theta_update(
         }
         theta[i] = th;
         theta_lo[i] = lo;
+        check_finite(m, th, non_finite);
     }
 }
 

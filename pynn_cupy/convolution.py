@@ -6,7 +6,12 @@ a 2-D population) and `PoolDenseConnector` (average pooling, then all to all), w
 
 Populations are 2-D through a `Grid2D` structure, `Population(rows * columns, celltype,
 structure=Grid2D(aspect_ratio=columns / rows))`; their cells are in raster order, index = row * columns + column
-(sPyNNaker's order, and numpy's `image.flatten()`; PyNN's Grid2D positions number cells column by column)."""
+(sPyNNaker's order, and numpy's `image.flatten()`; PyNN's Grid2D positions number cells column by column).
+
+Several feature maps in one population (pyNN.cupy's extension, with a kernel of shape (out maps, in maps, rows,
+columns)): `Population(maps * rows * columns, celltype, structure=Grid3D(aspect_ratioXY=columns / rows,
+aspect_ratioXZ=columns / maps))`, maps one after the other, index = (map * rows + row) * columns + column (numpy's
+`maps.flatten()` of a (maps, rows, columns) array); a Grid2D population is one map."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -15,14 +20,14 @@ from numbers import Integral, Real
 import numpy as np
 from pyNN import connectors, errors
 from pyNN.random import RandomDistribution
-from pyNN.space import Grid2D
+from pyNN.space import Grid2D, Grid3D
 
 from pyNN.standardmodels import build_translations
 
 from .standardmodels.synapses import StaticSynapse
 
 __all__ = ["ConvolutionConnector", "PoolDenseConnector", "Convolution", "PoolDense", "KernelSTDP",
-           "SharedWeightsConnector", "grid_shape"]
+           "SharedWeightsConnector", "grid_shape", "map_shape"]
 
 
 def grid_shape(population, what: str) -> tuple[int, int]:
@@ -40,6 +45,25 @@ def grid_shape(population, what: str) -> tuple[int, int]:
         raise errors.InvalidDimensionsError("%s: %d cells of %r do not make a grid of aspect ratio %g"
                                             % (what, population.size, population.label, structure.aspect_ratio))
     return int(rows), int(columns)
+
+
+def map_shape(population, what: str) -> tuple[int, int, int]:
+    """(maps, rows, columns) of a population with a Grid3D structure (x columns, y rows, z maps), or (1, rows,
+    columns) with a Grid2D one; InvalidDimensionsError otherwise."""
+    structure = getattr(population, "structure", None)
+    if not isinstance(structure, Grid3D):
+        return (1,) + grid_shape(population, what)
+    if not hasattr(population, "all_cells") or getattr(population, "parent", None) is not None:
+        raise errors.InvalidDimensionsError("%s: %r must be a Population" % (what, population.label))
+    a, b = structure.aspect_ratios
+    columns = max(1, int(round((population.size * a * b) ** (1 / 3))))
+    rows, maps = max(1, int(round(columns / a))), max(1, int(round(columns / b)))
+    if maps * rows * columns != population.size:
+        raise errors.InvalidDimensionsError(
+            "%s: %d cells of %r do not make maps x rows x columns with Grid3D(aspect_ratioXY=%g, aspect_ratioXZ=%g): "
+            "use aspect_ratioXY=columns / rows, aspect_ratioXZ=columns / maps" % (what, population.size,
+                                                                                 population.label, a, b))
+    return int(maps), int(rows), int(columns)
 
 
 def _pair(value, name: str, owner: str, minimum: int) -> np.ndarray | None:
@@ -82,7 +106,9 @@ class ConvolutionConnector(SharedWeightsConnector):
     arithmetic).
 
     `kernel_weights`: a 2-D array (list of rows), or a number, a flat list or a RandomDistribution with
-    `kernel_shape` (an int for a square kernel, or (rows, columns)). `strides` (default 1), `padding` (zero
+    `kernel_shape` (an int for a square kernel, or (rows, columns)); or (pyNN.cupy's extension) a 4-D array
+    (out maps, in maps, rows, columns) between populations of several maps (Grid3D, see the module), map o of the
+    postsynaptic population summing the convolutions of every presynaptic map i with kernel [o, i]. `strides` (default 1), `padding` (zero
     cells added around the presynaptic image: an int or (rows, columns); True for half the kernel; default none),
     `pool_shape` and `pool_stride` (average pooling before the kernel: presynaptic coordinates are divided by the
     pool stride, default the pool shape, and the weights by the pool area). Positive weights go to
@@ -103,7 +129,7 @@ class ConvolutionConnector(SharedWeightsConnector):
         self.kernel_weights = _finite(self._kernel(kernel_weights, kernel_shape), name)
         self.strides = _pair(1 if strides is None else strides, "strides", name, 1)
         if padding is True:
-            self.padding_shape = np.array(self.kernel_weights.shape) // 2
+            self.padding_shape = np.array(self.kernel_weights.shape[-2:]) // 2
         elif padding is None or padding is False:
             self.padding_shape = np.zeros(2, dtype=int)
         else:
@@ -140,10 +166,10 @@ class ConvolutionConnector(SharedWeightsConnector):
                 raise errors.InvalidParameterValueError("%s: %d kernel weights for kernel_shape %s"
                                                         % (name, kernel.size, shape))
             kernel = kernel.reshape(shape)
-        if kernel.ndim != 2 or kernel.size == 0:
-            raise errors.InvalidParameterValueError("%s: kernel_weights must be 2-D (rows, columns), got shape %s"
-                                                    % (name, kernel.shape))
-        if shape is not None and shape != kernel.shape:
+        if kernel.ndim not in (2, 4) or kernel.size == 0:
+            raise errors.InvalidParameterValueError("%s: kernel_weights must be 2-D (rows, columns), or 4-D (out "
+                                                    "maps, in maps, rows, columns), got shape %s" % (name, kernel.shape))
+        if shape is not None and shape != kernel.shape[-2:]:
             raise errors.InvalidParameterValueError("%s: kernel_shape %r does not match kernel_weights of shape %s"
                                                     % (name, shape, kernel.shape))
         return kernel
@@ -153,7 +179,7 @@ class ConvolutionConnector(SharedWeightsConnector):
         shape = np.array(shape, dtype=int)
         if self.pool_shape is not None:
             shape = (shape - (self.pool_shape - 1)) // self.pool_stride + 1
-        post = shape - np.array(self.kernel_weights.shape) + 2 * self.padding_shape
+        post = shape - np.array(self.kernel_weights.shape[-2:]) + 2 * self.padding_shape
         return np.clip(post // self.strides + 1, 1, None).astype(int)
 
 

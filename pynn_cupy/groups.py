@@ -65,6 +65,8 @@ class NeuronGroup:
         if name is not None and name in self.device:   # as pyNN.nest: the live state changes too
             index = np.arange(self.size)[mask]
             self.sim.write(self.device[name], current[index], index)
+            for companion in self.model.cleared_with.get(name, ()):
+                self.sim.write(self.device[companion], np.zeros(index.size), index)
 
     def _state_for_initial(self, variable: str):
         for name, (initial, _) in self.model.state.items():
@@ -301,7 +303,7 @@ class NeuronBatch:
                 self._events = {}
                 raise errors.NumericalInstabilityError(
                     "pyNN.cupy: population %r (%s): %d neuron-steps between %g and %g ms ended with a membrane "
-                    "potential that is not a finite number (NaN or infinite): the parameters or inputs drive the "
+                    "potential (or adaptive threshold) that is not a finite number (NaN or infinite): the parameters or inputs drive the "
                     "model beyond what its integration can follow (NEST stops such a run too)%s"
                     % (member.label, member.celltype_name, count, *self.sim.time_of(np.asarray(steps)),
                        "".join(events)))

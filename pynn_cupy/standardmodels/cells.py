@@ -100,6 +100,7 @@ class DeviceModel:
     # by counter_context); the host warns
     counters: dict = {}
     pooled: dict = {}       # (begin, end) coefficient names -> names of the pooled data arrays they index
+    cleared_with: dict = {}  # state array -> state arrays set to 0 where initialize() sets it between runs
 
     @property
     def pooled_names(self) -> set:
@@ -233,9 +234,12 @@ class IafCondExpTheta(IafCondExp):
     state = {"v": ("v", REAL), "g_exc": ("gsyn_exc", REAL), "g_inh": ("gsyn_inh", REAL), "theta": ("theta", REAL),
              "theta_lo": (None, REAL), "refractory": (None, INT)}
     recordables = {"v": "v", "gsyn_exc": "g_exc", "gsyn_inh": "g_inh", "theta": "theta"}
+    cleared_with = {"theta": ("theta_lo",)}   # theta_lo: what theta's decay lost to rounding (cuda/iaf_cond.cu)
 
     def coefficients(self, p, dt):
-        _check(p, positive=("tau_theta",))
+        _check(p, positive=("tau_theta",), non_negative=("theta_plus",))
+        if not np.isfinite(np.asarray(p["theta_plus"], dtype=float)).all():
+            raise errors.InvalidParameterValueError("theta_plus must be finite, got %s" % p["theta_plus"])
         coefficients = super().coefficients(p, dt)
         coefficients.update(theta_rate=-np.expm1(-dt / np.asarray(p["tau_theta"], dtype=float)),
                             theta_plus=p["theta_plus"])
@@ -272,7 +276,8 @@ class IF_cond_alpha(cells.IF_cond_alpha):
 class IF_cond_exp_adaptive_threshold(StandardCellType):
     """IF_cond_exp with the adaptive threshold of Diehl & Cook 2015 (pyNN.cupy extension; their Brian model of
     the excitatory neurons): the cell spikes when v >= v_thresh + theta. theta (mV, a state variable: initialize,
-    record) decays exponentially with tau_theta (ms; inf: no decay) and rises by theta_plus (mV) at each spike.
+    record) decays exponentially with tau_theta (ms > 0; inf: no decay) and rises by theta_plus (mV, finite, >= 0)
+    at each spike; a theta that is not finite stops the run (pynn_cupy.exceptions.NumericalInstabilityError).
     With theta_plus = 0 and theta = 0 it is IF_cond_exp (NEST iaf_cond_exp), bit for bit; no NEST model has
     this threshold. Per step: v and the conductances as IF_cond_exp, then theta decays, then the threshold test."""
     default_parameters = dict(cells.IF_cond_exp.default_parameters, theta_plus=0.05, tau_theta=1e7)

@@ -262,6 +262,8 @@ class _QuickTranslation:
 
 
 def _copied_lazy(lazy):
+    if not hasattr(lazy, "base_value"):   # a parameter space evaluated already holds arrays
+        return _copied(lazy)
     new = shallow_copy(lazy)
     new.base_value = _copied(lazy.base_value)
     new.operations = list(lazy.operations)

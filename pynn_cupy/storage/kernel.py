@@ -8,7 +8,7 @@ import numpy as np
 from pyNN import errors
 
 from .. import simulator
-from ..convolution import ConvolutionConnector, Convolution, KernelSTDP, grid_shape
+from ..convolution import ConvolutionConnector, Convolution, KernelSTDP, grid_shape, map_shape
 from ..standardmodels.synapses import StaticSynapse
 from ..timegrid import FOREVER, delay_steps, grid_steps
 from .layout import SORT_CHUNK
@@ -41,7 +41,8 @@ class _SharedWeights:
             if receptor not in post.receptor_types:
                 raise errors.ConnectionError("%s: %s's receptor type %r is not one of %r's: %s"
                                              % (projection.label, name, receptor, post.label, post.receptor_types))
-        self.pre_shape = grid_shape(projection.pre, "%s (%s)" % (projection.label, name))
+        self.pre_maps, *pre_shape = self._maps(projection.pre, "%s (%s)" % (projection.label, name))
+        self.pre_shape = tuple(pre_shape)
         if getattr(projection.post, "parent", None) is not None or not hasattr(post, "_group"):
             raise errors.InvalidDimensionsError("%s: %s needs a Population on the postsynaptic side, got %r"
                                                 % (projection.label, name, post.label))
@@ -60,6 +61,10 @@ class _SharedWeights:
         self.check(rule)
         projection._values.update((name, np.broadcast_to(value, (self.size,))) for name, value in rule.items())
         self.device_weights = state.device_array(self.weights.ravel(), state.real)
+
+    def _maps(self, population, what: str) -> tuple[int, int, int]:
+        """(maps, rows, columns) of a population; sPyNNaker's connectors take one map, a Grid2D population."""
+        return (1,) + grid_shape(population, what)
 
     def _one_value(self, name: str, error: type) -> float:
         """A parameter of the synapse type that takes one value for all the connections."""
@@ -165,11 +170,14 @@ class _SharedWeights:
 
 
 class SharedKernel(_SharedWeights):
-    """A ConvolutionConnector's kernel (rows x columns values), shared by all the connections."""
+    """A ConvolutionConnector's kernel (rows x columns values, or out maps x in maps x rows x columns), shared by all
+    the connections."""
 
     def __init__(self, projection):
-        connector = projection._connector
-        self.post_shape = grid_shape(projection.post, "%s (ConvolutionConnector)" % projection.label)
+        connector, what = projection._connector, "%s (ConvolutionConnector)" % projection.label
+        self.maps = connector.kernel_weights.ndim == 4
+        self.post_maps, *post_shape = self._maps(projection.post, what)
+        self.post_shape = tuple(post_shape)
         super().__init__(projection)
         expected = tuple(int(x) for x in connector.get_post_shape(self.pre_shape))
         if expected != self.post_shape:
@@ -177,6 +185,14 @@ class SharedKernel(_SharedWeights):
                 "%s: a presynaptic population of shape %s (rows, columns) and this ConvolutionConnector give a "
                 "postsynaptic shape %s, but %r is %s" % (projection.label, self.pre_shape, expected,
                                                           projection.post.label, self.post_shape))
+        if self.maps and connector.kernel_weights.shape[:2] != (self.post_maps, self.pre_maps):
+            raise errors.InvalidDimensionsError(
+                "%s: a kernel of %d x %d maps (out, in) between %r (%d maps) and %r (%d maps)"
+                % (projection.label, *connector.kernel_weights.shape[:2], projection.pre.label, self.pre_maps,
+                   projection.post.label, self.post_maps))
+
+    def _maps(self, population, what):
+        return map_shape(population, what) if self.maps else super()._maps(population, what)
 
     def _host_weights(self) -> np.ndarray:
         return np.array(self.projection._connector.kernel_weights, dtype=float)
@@ -218,25 +234,27 @@ class SharedKernel(_SharedWeights):
         if self.plastic and hasattr(self, "last_spike"):
             state = simulator.state
             state.write(self.last_spike, np.full(self.last_spike.size, -1, np.int64))
-            state.write(self.winner, np.full(3, -1, np.int64))
+            state.write(self.winner, np.full(self.winner.size, -1, np.int64))
 
     def _per_cell(self) -> int:
         return self.weights.size
 
     def _pairs(self, pre):
-        connector, (rows, cols) = self.projection._connector, self.weights.shape
+        connector, (rows, cols) = self.projection._connector, self.weights.shape[-2:]
+        pre_map, post_map = int(np.prod(self.pre_shape)), int(np.prod(self.post_shape))
+        in_map, cell = np.divmod(pre, pre_map)
         i_row, i_col = np.divmod(np.arange(rows * cols), cols)
-        row = (pre // self.pre_shape[1] // connector.pool_stride[0] if connector.pool_stride is not None
-               else pre // self.pre_shape[1])[:, None] + connector.padding_shape[0] - i_row
-        col = (pre % self.pre_shape[1] // connector.pool_stride[1] if connector.pool_stride is not None
-               else pre % self.pre_shape[1])[:, None] + connector.padding_shape[1] - i_col
+        pool_rows, pool_cols = connector.pool_stride if connector.pool_stride is not None else (1, 1)
+        row = (cell // self.pre_shape[1] // pool_rows)[:, None] + connector.padding_shape[0] - i_row
+        col = (cell % self.pre_shape[1] // pool_cols)[:, None] + connector.padding_shape[1] - i_col
         stride_rows, stride_cols = connector.strides
         reach = (row >= 0) & (col >= 0) & (row % stride_rows == 0) & (col % stride_cols == 0) & \
             (row // stride_rows < self.post_shape[0]) & (col // stride_cols < self.post_shape[1])
-        cell, position = np.nonzero(reach)
-        post = row[reach] // stride_rows * self.post_shape[1] + col[reach] // stride_cols
-        entry = (rows - 1 - i_row[position]) * cols + (cols - 1 - i_col[position])
-        return pre[cell], post, entry
+        # pre-major, then postsynaptic map, then kernel position
+        index, out, position = np.nonzero(np.broadcast_to(reach[:, None, :], (pre.size, self.post_maps, rows * cols)))
+        q = row[index, position] // stride_rows * self.post_shape[1] + col[index, position] // stride_cols
+        flipped = (rows - 1 - i_row[position]) * cols + (cols - 1 - i_col[position])
+        return pre[index], out * post_map + q, (out * self.pre_maps + in_map[index]) * (rows * cols) + flipped
 
     def launches(self) -> list:
         state, connector = simulator.state, self.projection._connector
@@ -245,26 +263,30 @@ class SharedKernel(_SharedWeights):
                          padding_rows=np.int32(connector.padding_shape[0]),
                          padding_cols=np.int32(connector.padding_shape[1]),
                          stride_rows=np.int32(connector.strides[0]), stride_cols=np.int32(connector.strides[1]),
-                         kernel_rows=np.int32(self.weights.shape[0]), kernel_cols=np.int32(self.weights.shape[1]),
+                         kernel_rows=np.int32(self.weights.shape[-2]), kernel_cols=np.int32(self.weights.shape[-1]),
                          kernel=self.device_weights, post_rows=np.int32(self.post_shape[0]),
-                         post_cols=np.int32(self.post_shape[1]))
-        launches = [state.launch("propagate_convolution", arguments["spike_ids"].size * self.weights.size, arguments)]
+                         post_cols=np.int32(self.post_shape[1]), in_maps=np.int32(self.pre_maps),
+                         out_maps=np.int32(self.post_maps), pre_map=np.int32(np.prod(self.pre_shape)),
+                         post_map=np.int32(np.prod(self.post_shape)))
+        per_spike = self.post_maps * self.weights.shape[-2] * self.weights.shape[-1]
+        launches = [state.launch("propagate_convolution", arguments["spike_ids"].size * per_spike, arguments)]
         return launches + (self._learning(arguments) if self.plastic else [])
 
     def _learning(self, propagation: dict) -> list:
         state, rule = simulator.state, self._rule()
         if not hasattr(self, "last_spike"):
             self.last_spike = state.device_array(np.full(self.projection.pre.size, -1, np.int64), np.int64)
-            self.winner = state.device_array(np.full(3, -1, np.int64), np.int64)
+            self.winner = state.device_array(np.full(3 * self.post_maps, -1, np.int64), np.int64)
         window = int(grid_steps(rule["window"], state.dt, "KernelSTDP window"))
         window = np.int64(FOREVER if window >= FOREVER else window)
         post = self.projection.post._group.spike_list()
         pre = {name: propagation[name] for name in ("spike_ids", "spike_count", "spike_capacity")}
         return [state.launch("kernel_stdp_pre", pre["spike_ids"].size,
                              dict(pre, clock=state._clock, last_spike=self.last_spike)),
-                state.launch("kernel_stdp_winner", 1, dict(
+                state.launch("kernel_stdp_winner", self.post_maps, dict(
                     clock=state._clock, post_spike_ids=post["spike_ids"], post_spike_count=post["spike_count"],
-                    post_spike_capacity=post["spike_capacity"], window_steps=window, winner=self.winner)),
+                    post_spike_capacity=post["spike_capacity"], window_steps=window, out_maps=propagation["out_maps"],
+                    post_map=propagation["post_map"], winner=self.winner)),
                 state.launch("kernel_stdp_update", self.weights.size, dict(
                     propagation, winner=self.winner, window_steps=window, last_spike=self.last_spike,
                     pre_rows=np.int32(self.pre_shape[0]), a_plus=state.real(rule["a_plus"]),

@@ -1,11 +1,12 @@
 """IF_cond_exp_adaptive_threshold against closed forms: the decay of theta (also in float32, where one step's
 decay is far below theta's precision), the interspike intervals under a constant current as the threshold
-climbs, and its parameter checks, state and recording. NEST comparisons: tests/vs_nest/test_adaptive_threshold.py."""
+climbs, and its parameter checks, state and recording. NEST comparisons: tests/vs_nest/test_adaptive_threshold_vs_nest.py."""
 import numpy as np
 import pytest
 from pyNN import errors
 
 import pynn_cupy as sim
+from pynn_cupy.exceptions import NumericalInstabilityError
 
 
 @pytest.fixture(params=["float64", "float32"])
@@ -102,10 +103,37 @@ def test_state_initialize_reset_and_set():
 
 
 @pytest.mark.parametrize("bad", [dict(tau_theta=0.0), dict(tau_theta=-5.0), dict(tau_theta=np.nan),
-                                 dict(theta_plus=np.nan)])
+                                 dict(theta_plus=np.nan), dict(theta_plus=np.inf), dict(theta_plus=-0.1)])
 def test_bad_parameters(bad):
     sim.setup(timestep=0.1)
     with pytest.raises(errors.InvalidParameterValueError, match="tau_theta|theta_plus"):
         sim.Population(2, sim.IF_cond_exp_adaptive_threshold(**bad))
         sim.run(1.0)
+    sim.end()
+
+
+def test_theta_beyond_the_precision_stops_the_run():
+    """A theta that overflows float32 (given as 1e300) stops the run with NumericalInstabilityError naming the
+    population, as a membrane potential would."""
+    sim.setup(timestep=0.1, precision="float32")
+    cells = sim.Population(2, sim.IF_cond_exp_adaptive_threshold(), label="huge theta")
+    cells.initialize(theta=1e300)
+    with pytest.raises(NumericalInstabilityError, match="huge theta.*adaptive threshold"), \
+            np.errstate(over="ignore"):   # numpy's overflow in the cast to float32
+        sim.run(1.0)
+    sim.end()
+
+
+def test_initialize_between_runs_sets_theta_exactly():
+    """initialize(theta=...) between runs also clears what the compensated decay carried for the old theta
+    (float32: from theta = 1000 mV, tau_theta 1e7 ms, that is about 1e-5 mV)."""
+    sim.setup(timestep=0.1, precision="float32")
+    cells = sim.Population(1, sim.IF_cond_exp_adaptive_threshold(theta_plus=0.0), initial_values={"theta": 1000.0})
+    cells.record("theta")
+    sim.run(100.0)
+    cells.initialize(theta=0.001)
+    cells.set(tau_theta=np.inf)
+    sim.run(10.0)
+    theta = np.asarray(cells.get_data().segments[0].filter(name="theta")[0])[-1, 0]
+    assert theta == np.float32(0.001)
     sim.end()

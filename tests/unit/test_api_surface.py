@@ -1269,3 +1269,14 @@ def test_spike_times_are_copied_when_set():
     sim.run(10.0)
     assert [list(np.asarray(t)) for t in sources.get_data().segments[0].spiketrains] == [[5.0, 6.0], [2.0, 3.0]]
     sim.end()
+
+
+def test_spike_times_from_an_evaluated_parameter_space():
+    """A cell type whose parameter space was evaluated before the Population was made (arrays, not lazy arrays)."""
+    sim.setup(timestep=0.1)
+    celltype = sim.SpikeSourceArray(spike_times=[[1.0], [2.0, 3.0]])
+    celltype.parameter_space.shape = (2,)
+    celltype.parameter_space.evaluate()
+    sources = sim.Population(2, celltype)
+    assert [list(s.value) for s in sources.get("spike_times")] == [[1.0], [2.0, 3.0]]
+    sim.end()
