@@ -24,8 +24,8 @@ class SpikeBufferOverflowError(InvalidParameterValueError, RuntimeError):
 
 class NumericalInstabilityError(InvalidParameterValueError, ArithmeticError):
     """A neuron's membrane potential (or adaptive threshold) stopped being a finite number (NaN or infinite)
-    during a run; the message names the population, the count and the time window. NEST stops such a run too (NumericalInstability, or a
-    GSL solver failure); the parameters or inputs drive the model beyond what its integration can follow."""
+    during a run; the message names the population, the count and the time window. NEST stops such a run too
+    (NumericalInstability, or a GSL solver failure); the parameters or inputs drive the model beyond what its integration can follow."""
 
 
 class InjectionError(ConnectionError, TypeError):
