@@ -130,7 +130,8 @@ class ConvNet:
         if record:
             ids, times = self.relay.get_data("spikes", clear=True).segments[-1].spiketrains.multiplexed
             first = np.full(self.relay.size, np.nan)
-            first[self.relay.id_to_index(np.asarray(ids, dtype=int))] = np.asarray(times) - DT   # relay delay
+            if len(ids):   # PyNN's id_to_index fails on no ids (an image that drives no map)
+                first[self.relay.id_to_index(np.asarray(ids, dtype=int))] = np.asarray(times) - DT   # relay delay
             first = first.reshape(self.n_maps, MAP_SIDE, MAP_SIDE)
         sim.reset()
         return first
