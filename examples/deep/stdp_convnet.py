@@ -15,11 +15,13 @@ in ~20 s; the default run (30 maps, 4000 / 1000 images, seed 1) 97.4 % in 11 min
 72 ms per image for the features).
 
 Network (dt 0.1 ms): images -> DoG on/off maps (7x7, sigmas 1, 2) -> one spike per cell at a latency of 0 to
-15 ms (stronger earlier), two SpikeSourceArray populations of 28x28 -> n_maps feature maps of 24x24 IF_curr_delta
-cells (non-leaky, threshold 15, at most one spike per image), each map fed by an on and an off 5x5 kernel
-(ConvolutionConnector + KernelSTDP, weights drawn N(0.8, 0.05) in [0, 1]) -> lateral inhibition: every map drives
-a 24x24 population OneToOne, which inhibits every map OneToOne, so that the first map to fire at a place silences
-the others there. KernelSTDP learns at one winner per map and image (its first spike) with a+ = 0.004,
+15 ms (stronger earlier), one SpikeSourceArray population of two 28x28 maps (Grid3D) -> one population of n_maps
+feature maps of 24x24 IF_curr_delta cells (non-leaky, threshold 15, at most one spike per image), each map fed by
+an on and an off 5x5 kernel: one projection with a (n_maps, 2, 5, 5) kernel (pyNN.cupy's multi-map
+ConvolutionConnector + KernelSTDP, weights drawn N(0.8, 0.05) in [0, 1]; with one projection per map and input,
+sPyNNaker's way, the same network ran 1.7x slower at 8 maps) -> lateral inhibition: every map drives the cell of
+its place in a 24x24 population (a (1, n_maps, 1, 1) kernel of ones), which inhibits every map there (an
+(n_maps, 1, 1, 1) kernel), so that the first map to fire at a place silences the others there. KernelSTDP learns at one winner per map and image (its first spike) with a+ = 0.004,
 a- = 0.003, both doubled every min(500, n_train / 8) images until a+ = 0.15. Each image is one trial:
 set the input spike times, run 20 ms, read the spikes, reset() (kernels kept, winners forgotten).
 Readout: learning off, each map's first-spike latencies (value 1 - t / 20 ms, 0 when silent) max-pooled over
@@ -81,57 +83,49 @@ def rss_mb() -> float:
 
 
 class ConvNet:
-    """The network: on/off inputs, feature maps with plastic kernels, lateral inhibition, and a relay population
-    that copies every map's spikes (delay DT) so that one recorded population holds them all."""
+    """The network: on/off inputs as one population of two 28x28 maps, the feature maps as one population of
+    n_maps 24x24 maps learning one (n_maps, 2, 5, 5) kernel (pyNN.cupy's multi-map ConvolutionConnector, a winner
+    per map), and lateral inhibition through one 24x24 population."""
 
     def __init__(self, n_maps: int, seed: int, device: str):
         sim.setup(timestep=DT, min_delay=DT, device=device, rng_seed=seed)
-        grid = sim.space.Grid2D(aspect_ratio=1.0)
         self.n_maps = n_maps
-        self.inputs = [sim.Population(SIDE * SIDE, sim.SpikeSourceArray(spike_times=[]), structure=grid,
-                                      label=name) for name in ("DoG on", "DoG off")]
+        self.inputs = sim.Population(2 * SIDE * SIDE, sim.SpikeSourceArray(spike_times=[]), label="DoG on, off",
+                                     structure=sim.space.Grid3D(aspect_ratioXY=1.0, aspect_ratioXZ=SIDE / 2))
         once = dict(tau_m=1e6, v_rest=0.0, v_reset=0.0, tau_refrac=1e3)   # non-leaky, one spike per trial
-        n_cells = MAP_SIDE * MAP_SIDE
-        self.maps = [sim.Population(n_cells, sim.IF_curr_delta(v_thresh=THRESHOLD, **once), structure=grid,
-                                    initial_values={"v": 0.0}, label="map %d" % m) for m in range(n_maps)]
-        inhibition = sim.Population(n_cells, sim.IF_curr_delta(v_thresh=0.5, **once), structure=grid,
-                                    initial_values={"v": 0.0}, label="lateral inhibition")
-        self.relay = sim.Population(n_maps * n_cells, sim.IF_curr_delta(v_thresh=0.5, **once),
-                                    initial_values={"v": 0.0}, label="first spikes")
-        self.unrecorded = self.inputs + self.maps + [inhibition]
+        self.maps = sim.Population(n_maps * MAP_SIDE ** 2, sim.IF_curr_delta(v_thresh=THRESHOLD, **once),
+                                   initial_values={"v": 0.0}, label="feature maps",
+                                   structure=sim.space.Grid3D(aspect_ratioXY=1.0, aspect_ratioXZ=MAP_SIDE / n_maps))
+        inhibition = sim.Population(MAP_SIDE ** 2, sim.IF_curr_delta(v_thresh=0.5, **once), initial_values={"v": 0.0},
+                                    structure=sim.space.Grid2D(aspect_ratio=1.0), label="lateral inhibition")
+        self.unrecorded = [self.inputs, inhibition]
         weights = RandomDistribution("normal_clipped", mu=0.8, sigma=0.05, low=0.0, high=1.0, rng=NumpyRNG(seed))
-        self.kernels = []   # (map, input) -> Projection
-        for m, feature_map in enumerate(self.maps):
-            for source in self.inputs:
-                self.kernels.append(sim.Projection(
-                    source, feature_map, sim.ConvolutionConnector(weights, kernel_shape=KERNEL),
-                    sim.KernelSTDP(a_plus=A_PLUS, a_minus=A_MINUS, w_min=0.0, w_max=1.0),
-                    label="%s -> %s" % (source.label, feature_map.label)))
-            one_to_one = sim.OneToOneConnector()
-            sim.Projection(feature_map, inhibition, one_to_one, sim.StaticSynapse(weight=1.0, delay=DT))
-            sim.Projection(inhibition, feature_map, one_to_one, sim.StaticSynapse(weight=INHIBITION, delay=DT),
-                           receptor_type="inhibitory")
-            sim.Projection(feature_map, self.relay[m * n_cells:(m + 1) * n_cells], one_to_one,
-                           sim.StaticSynapse(weight=1.0, delay=DT))
+        kernel = np.asarray(weights.next(n_maps * 2 * KERNEL ** 2)).reshape(n_maps, 2, KERNEL, KERNEL)
+        self.kernel = sim.Projection(self.inputs, self.maps, sim.ConvolutionConnector(kernel),
+                                     sim.KernelSTDP(a_plus=A_PLUS, a_minus=A_MINUS, w_min=0.0, w_max=1.0),
+                                     label="inputs -> feature maps")
+        # a map's spike reaches the inhibition cell of its place, which silences every map there
+        sim.Projection(self.maps, inhibition, sim.ConvolutionConnector(np.ones((1, n_maps, 1, 1))),
+                       sim.Convolution(delay=DT))
+        sim.Projection(inhibition, self.maps, sim.ConvolutionConnector(np.full((n_maps, 1, 1, 1), INHIBITION)),
+                       sim.Convolution(delay=DT))
 
     def set_rates(self, a_plus: float, a_minus: float) -> None:
-        for projection in self.kernels:
-            projection.set(a_plus=a_plus, a_minus=a_minus)
+        self.kernel.set(a_plus=a_plus, a_minus=a_minus)
 
     def present(self, latencies: np.ndarray, record: bool) -> np.ndarray | None:
         """One trial: the input spike times of one image ((2, 28, 28) latencies, NaN: silent), a run, the maps'
         first-spike times (n_maps, 24, 24; NaN: silent) when `record`, then reset()."""
-        for source, times in zip(self.inputs, latencies):
-            source.set(spike_times=coding.to_spike_source_arrays(times, t_offset=DT))
+        self.inputs.set(spike_times=coding.to_spike_source_arrays(latencies, t_offset=DT))
         sim.run(TRIAL)
         first = None
-        for population in self.unrecorded + ([] if record else [self.relay]):
+        for population in self.unrecorded + ([] if record else [self.maps]):
             population.get_data(clear=True)   # else reset() caches an empty segment of each: ~25 kB per image
         if record:
-            ids, times = self.relay.get_data("spikes", clear=True).segments[-1].spiketrains.multiplexed
-            first = np.full(self.relay.size, np.nan)
+            ids, times = self.maps.get_data("spikes", clear=True).segments[-1].spiketrains.multiplexed
+            first = np.full(self.maps.size, np.nan)
             if len(ids):   # PyNN's id_to_index fails on no ids (an image that drives no map)
-                first[self.relay.id_to_index(np.asarray(ids, dtype=int))] = np.asarray(times) - DT   # relay delay
+                first[self.maps.id_to_index(np.asarray(ids, dtype=int))] = np.asarray(times)
             first = first.reshape(self.n_maps, MAP_SIDE, MAP_SIDE)
         sim.reset()
         return first
@@ -139,8 +133,7 @@ class ConvNet:
     def kernel_weights(self) -> np.ndarray:
         """(n_maps, 2, 5, 5): each map's on and off kernels as the image patches they weigh (ConvolutionConnector
         convolves, i.e. flips the kernel)."""
-        kernels = [p.get("weight", format="kernel")[::-1, ::-1] for p in self.kernels]
-        return np.asarray(kernels).reshape(self.n_maps, 2, KERNEL, KERNEL)
+        return self.kernel.get("weight", format="kernel")[..., ::-1, ::-1]
 
 
 def pooled_features(first: np.ndarray) -> np.ndarray:
@@ -242,7 +235,7 @@ def main(argv=None) -> float:
 
     # learning off, features of every image (the first-spike maps kept only for the figure's examples)
     net.set_rates(0.0, 0.0)
-    net.relay.record("spikes")
+    net.maps.record("spikes")
     shown = [int(np.flatnonzero(y_test == d)[0]) for d in np.unique(y_test)[:4]]
     features, examples, fired = {}, {}, []
     memory.append(rss_mb())
