@@ -303,8 +303,8 @@ class NeuronBatch:
                 self._events = {}
                 raise errors.NumericalInstabilityError(
                     "pyNN.cupy: population %r (%s): %d neuron-steps between %g and %g ms ended with a membrane "
-                    "potential (or adaptive threshold) that is not a finite number (NaN or infinite): the parameters or inputs drive the "
-                    "model beyond what its integration can follow (NEST stops such a run too)%s"
+                    "potential (or adaptive threshold) that is not a finite number (NaN or infinite): the parameters "
+                    "or inputs drive the model beyond what its integration can follow (NEST stops such a run too)%s"
                     % (member.label, member.celltype_name, count, *self.sim.time_of(np.asarray(steps)),
                        "".join(events)))
 
