@@ -30,9 +30,9 @@ learning (THETA_RISE * cells / (15 spikes * images): 0.44 mV at --quick, 0.13 mV
 not their 0.05 mV: the threshold homeostasis is what passes the images on to cells that have not learned yet, and
 theirs is paced for 60000 images (150 per cell at 400 cells). With 0.05 mV at --quick about 20 cells learn a
 digit (33-38 %); 400 cells and 4000 images gave 68.6 %. With 0.5 mV for 10 images per cell the thresholds rise
-until most images must be shown again (up to intensity 8). STDP is PyNN's SpikePairRule with additive weights (A_plus = 0.01
-of w_max, A_minus = 0.0001, tau 20 ms: their nu_post and nu_pre); their triplet-like factor (the postsynaptic trace
-of 40 ms before the spike, which scales potentiation) and nearest-spike traces are left out. Delays start at
+until most images must be shown again (up to intensity 8). STDP is PyNN's SpikePairRule with additive weights
+(A_plus = 0.01 of w_max, A_minus = 0.0001, tau 20 ms: their nu_post and nu_pre); their triplet-like factor (the
+postsynaptic trace of 40 ms before the spike, which scales potentiation) and nearest-spike traces are left out. Delays start at
 0.5 ms (one step; theirs at 0). One pass, or --epochs, over a few thousand images (they show 60000 MNIST images
 once to 3 times: 87 % at 400 cells, 95 % at 6400).
 
