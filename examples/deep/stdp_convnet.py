@@ -12,15 +12,16 @@ linear SVM on max-pooled first-spike features of the last layer.
              --device auto|gpu|cpu --seed --output-dir --no-progress --no-stdp (control: random initial kernels)
 
 Results on the CPU twin (one core, mnist-subset): --quick 86-93 % (seeds 1-7; with --no-stdp 62-64 %, seeds 1-3)
-in ~20 s; the default run (30 maps, 4000 / 1000 images, seed 1) 97.4 % in 11 min (73 ms per training image,
-72 ms per image for the features).
+in ~13 s; the default run (30 maps, 4000 / 1000 images, seed 1) 97.4 % in 4.4 min (26.9 ms per training image,
+30.8 ms per image for the features; 11 min with a projection per map and input). --maps-2 20 at --quick: 66-73 %
+(seeds 1-3). Fashion-MNIST, 10000 / 10000: 73.7 % (the maps learn nearly the same edge, see the README).
 
 Network (dt 0.1 ms): images -> DoG on/off maps (7x7, sigmas 1, 2) -> one spike per cell at a latency of 0 to
 15 ms (stronger earlier), one SpikeSourceArray population of two 28x28 maps (Grid3D) -> one population of n_maps
 feature maps of 24x24 IF_curr_delta cells (non-leaky, threshold 15, at most one spike per image), each map fed by
 an on and an off 5x5 kernel: one projection with a (n_maps, 2, 5, 5) kernel (pyNN.cupy's multi-map
 ConvolutionConnector + KernelSTDP, weights drawn N(0.8, 0.05) in [0, 1]; with one projection per map and input,
-sPyNNaker's way, the same network ran 1.7x slower at 8 maps) -> lateral inhibition: every map drives the cell of
+sPyNNaker's way, the same network ran 1.7x slower at 8 maps and 2.5x at 30) -> lateral inhibition: every map drives the cell of
 its place in a 24x24 population (a (1, n_maps, 1, 1) kernel of ones), which inhibits every map there (an
 (n_maps, 1, 1, 1) kernel), so that the first map to fire at a place silences the others there. KernelSTDP learns
 at one winner per map and image (its first spike) with a+ = 0.004, a- = 0.003, both doubled every
