@@ -216,10 +216,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help="CI size: 8 filters, 2 epochs, 100 test images, 50 ms")
-    parser.add_argument("--dataset", default="mnist-subset", choices=digits.DATASETS)
-    parser.add_argument("--path", default=None, help="directory of the IDX files (mnist, fashion-mnist)")
-    parser.add_argument("--n-train", type=int, default=None, help="training images (default: all)")
-    parser.add_argument("--n-test", type=int, default=None, help="test images (default: all; quick 100)")
+    digits.add_arguments(parser)
     parser.add_argument("--filters", type=int, default=None, help="conv filters (default 16; quick 8)")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default 8; quick 2)")
     parser.add_argument("--sim-time", type=float, default=None, help="ms per image (default 100; quick 50)")
@@ -229,10 +226,7 @@ def parse_args(argv=None):
     parser.add_argument("--percentile", type=float, default=99.9,
                         help="of the positive activations, for the thresholds (100: the maximum)")
     parser.add_argument("--input", default="current", choices=["current", "poisson"])
-    parser.add_argument("--device", default="auto", choices=["auto", "gpu", "cpu"])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--output-dir", default=".")
-    parser.add_argument("--no-progress", action="store_true")
+    tools.add_run_arguments(parser)
     args = parser.parse_args(argv)
     quick = {"n_train": None, "n_test": 100, "filters": 8, "epochs": 2, "sim_time": 50.0}
     full = {"n_train": None, "n_test": None, "filters": 16, "epochs": 8, "sim_time": 100.0}

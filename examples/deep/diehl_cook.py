@@ -59,7 +59,7 @@ from pyNN.random import NumpyRNG, RandomDistribution  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coding  # noqa: E402
 import digits  # noqa: E402
-from tools import progress  # noqa: E402
+from tools import add_run_arguments, progress  # noqa: E402
 
 DT = 0.5                # ms
 PRESENT, REST = 350.0, 150.0   # ms of input, then of silence, per image
@@ -185,10 +185,7 @@ def plot_weights(weights: np.ndarray, assignments: np.ndarray, filename: str) ->
 def main(argv=None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI mode: 100 cells, 300 train / 100 test images")
-    parser.add_argument("--dataset", default="mnist-subset", choices=digits.DATASETS)
-    parser.add_argument("--path", default=None, help="directory of the IDX files (mnist, fashion-mnist)")
-    parser.add_argument("--n-train", type=int, default=None, help="default 300 (--quick), else 4000")
-    parser.add_argument("--n-test", type=int, default=None, help="default 100 (--quick), else 1000")
+    digits.add_arguments(parser, "default 300 (--quick), else 4000", "default 100 (--quick), else 1000")
     parser.add_argument("--epochs", type=int, default=1, help="passes of learning over the training images")
     parser.add_argument("--neurons", type=int, default=None, help="excitatory cells; default 100 (--quick), else 400")
     parser.add_argument("--theta-plus", type=float, default=None,
@@ -196,10 +193,7 @@ def main(argv=None) -> float:
     parser.add_argument("--standard", action="store_true",
                         help="standard PyNN only: GIF_cond_exp for the adaptive threshold")
     parser.add_argument("--simulator", default="cupy", help="PyNN backend: cupy (default) or nest (needs --standard)")
-    parser.add_argument("--device", default="auto", choices=["auto", "gpu", "cpu"])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--output-dir", default=".")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     n_train = args.n_train if args.n_train is not None else 300 if args.quick else 4000
     n_test = args.n_test if args.n_test is not None else 100 if args.quick else 1000

@@ -169,6 +169,15 @@ def load(dataset: str = "mnist-subset", path: str | os.PathLike | None = None, n
     return x_train, y_train, x_test, y_test
 
 
+def add_arguments(parser, n_train_help: str = "training images (default: all)",
+                  n_test_help: str = "test images (default: all; quick 100)") -> None:
+    """The examples' data options: --dataset, --path, --n-train, --n-test (argparse)."""
+    parser.add_argument("--dataset", default="mnist-subset", choices=DATASETS)
+    parser.add_argument("--path", default=None, help="directory of the IDX files (mnist, fashion-mnist)")
+    parser.add_argument("--n-train", type=int, default=None, help=n_train_help)
+    parser.add_argument("--n-test", type=int, default=None, help=n_test_help)
+
+
 def describe(dataset: str = "mnist-subset", n_train: int | None = None, n_test: int | None = None,
              path: str | os.PathLike | None = None) -> str:
     """One line naming the dataset's source (the IDX directory `path`, as given to load) and train/test split (and

@@ -66,7 +66,7 @@ from pyNN.random import NumpyRNG, RandomDistribution  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import coding  # noqa: E402
 import digits  # noqa: E402
-from tools import progress  # noqa: E402
+from tools import add_run_arguments, progress  # noqa: E402
 
 DT = 0.1                    # ms; at 1 ms, maps tie within a step and learn the same kernel
 LATENCY_WINDOW = 15.0       # ms: the strongest DoG response fires at DT, the weakest kept one at DT + 15
@@ -235,18 +235,12 @@ def plot_examples(images, latencies, first, features, labels, n_maps, filename: 
 def main(argv=None) -> float:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI mode: 8 maps, 200 train / 100 test images")
-    parser.add_argument("--dataset", default="mnist-subset", choices=digits.DATASETS)
-    parser.add_argument("--path", default=None, help="directory of the IDX files (mnist, fashion-mnist)")
-    parser.add_argument("--n-train", type=int, default=None, help="default 200 (--quick), else 4000")
-    parser.add_argument("--n-test", type=int, default=None, help="default 100 (--quick), else 1000")
+    digits.add_arguments(parser, "default 200 (--quick), else 4000", "default 100 (--quick), else 1000")
     parser.add_argument("--maps", type=int, default=None, help="feature maps; default 8 (--quick), else 30")
     parser.add_argument("--maps-2", type=int, default=0,
                         help="maps of a second convolutional layer (0: one layer), read out instead of the first")
-    parser.add_argument("--device", default="auto", choices=["auto", "gpu", "cpu"])
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--output-dir", default=".")
     parser.add_argument("--no-stdp", action="store_true", help="control: skip learning (random kernels)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_run_arguments(parser)
     args = parser.parse_args(argv)
     n_train = args.n_train if args.n_train is not None else 200 if args.quick else 4000
     n_test = args.n_test if args.n_test is not None else 100 if args.quick else 1000

@@ -1,4 +1,5 @@
-"""What the deep-SNN examples share: a progress bar over a loop, and the Adam update of their NumPy training."""
+"""What the deep-SNN examples share: a progress bar over a loop, their run options, and the Adam update of their
+NumPy training."""
 from __future__ import annotations
 
 import sys
@@ -31,6 +32,14 @@ def progress(items, description: str, show: bool = True):
         yield item
     bar(1.0)
     print()
+
+
+def add_run_arguments(parser) -> None:
+    """The examples' run options: --device, --seed, --output-dir, --no-progress (argparse)."""
+    parser.add_argument("--device", default="auto", choices=["auto", "gpu", "cpu"])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output-dir", default=".")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def adam(params: dict, grads: dict, moments: dict, step: int, lr: float,
