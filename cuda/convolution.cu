@@ -60,9 +60,9 @@ KERNEL void propagate_pool_dense(
 }
 
 // Kernel STDP (KernelSTDP, pyNN.cupy's extension; the rule of Kheradpisheh et al. 2018, Neural Networks 99:56,
-// eq. 3, with a winner per feature map): in each window of `window_steps` steps, the first postsynaptic spike of
-// each map (the lowest cell index among those of the earliest step) wins, and the kernel learns at the winner's
-// place only: an entry whose presynaptic cell fired in the window at or before the winner's step gains
+// eq. 3): in each window of `window_steps` steps, the first postsynaptic spike of each map (the lowest cell index
+// among those of the earliest step) wins, or only a few across the maps (kernel_stdp_winner), and each winner's
+// map learns at the winner's place only: an entry whose presynaptic cell fired in the window at or before the winner's step gains
 // a_plus * (w - w_min) (w_max - w) / (w_max - w_min), every other entry in the image loses a_minus times the same
 // (a w (1 - w) for weights in [0, 1], as the paper). Launched after the step's propagation, in this order.
 KERNEL void kernel_stdp_pre(const long long* clock, const int* spike_ids, const int* spike_count, int spike_capacity,
@@ -74,13 +74,46 @@ KERNEL void kernel_stdp_pre(const long long* clock, const int* spike_ids, const 
     }
 }
 
-// winner: per postsynaptic map, [the window of its last winner (-1: none yet), its step, its cell]; a thread per map.
+// winner: per postsynaptic map, [the window of its last winner (-1: none yet), its step, its cell]. Without a limit
+// (max_winners < 0), a thread per map: its first spike wins. With one (SpykeTorch's get_k_winners for Kheradpisheh
+// et al.), one thread: in each step, the lowest-index spike of a map without a winner in this window and farther
+// than `radius` cells (rows or columns) from every winner of this window, in any map, wins, again and again until
+// the window has max_winners winners or no such spike is left.
 KERNEL void kernel_stdp_winner(const long long* clock, const int* post_spike_ids, const int* post_spike_count,
                                int post_spike_capacity, long long window_steps, int out_maps, int post_map,
-                               long long* winner)
+                               int post_cols, int max_winners, int radius, long long* winner)
 {
     const int count = spikes_this_step(post_spike_count, post_spike_capacity);
     const long long window = clock[0] / window_steps;
+    if (max_winners >= 0) {
+        GRID_STRIDE(one, count > 0 ? 1 : 0) {
+            int found = 0;
+            for (int map = 0; map < out_maps; ++map) found += winner[3 * map] == window;
+            while (found < max_winners) {
+                int best = -1;
+                for (int j = 0; j < count; ++j) {
+                    const int id = post_spike_ids[j], cell = id % post_map;
+                    if ((best >= 0 && id >= best) || winner[3 * (id / post_map)] == window) continue;
+                    bool apart = true;
+                    for (int map = 0; map < out_maps && apart; ++map) {
+                        const long long* w = winner + 3 * map;
+                        const int d_row = (int)w[2] / post_cols - cell / post_cols;
+                        const int d_col = (int)w[2] % post_cols - cell % post_cols;
+                        apart = w[0] != window || d_row > radius || -d_row > radius || d_col > radius ||
+                                -d_col > radius;
+                    }
+                    if (apart) best = id;
+                }
+                if (best < 0) break;
+                long long* w = winner + 3 * (best / post_map);
+                w[0] = window;
+                w[1] = clock[0];
+                w[2] = best % post_map;
+                ++found;
+            }
+        }
+        return;
+    }
     GRID_STRIDE(map, out_maps) {
         long long* w = winner + 3 * map;
         if (count == 0 || w[0] == window) continue;

@@ -255,24 +255,34 @@ class PoolDense(Convolution):
 class KernelSTDP(Convolution):
     """Plastic shared kernels for ConvolutionConnector projections (pyNN.cupy's extension; PyNN issue #493): the
     spike-timing rule of Kheradpisheh et al. (2018), Neural Networks 99:56-67, eq. 3, with one winner per feature
-    map, run on the device (cuda/convolution.cu).
+    map, or a few across the maps, run on the device (cuda/convolution.cu).
 
     In each window of `window` ms (window k holds the spikes made at times in (k window, (k + 1) window]; default:
-    one window, the whole trial until reset()), the first spike of the
-    postsynaptic population (the feature map; the lowest index among the cells firing in the earliest step) wins,
-    and the kernel learns at the winner's place only: an entry whose presynaptic cell fired in the window at or
-    before the winner's spike gains a_plus * (w - w_min) * (w_max - w) / (w_max - w_min), every other entry (its
-    cell silent in the window, or firing later) loses a_minus times the same (a_plus w (1 - w) for weights in
-    [0, 1], as the paper; entries over the padding do not change). The update follows the step's propagation:
-    the winner's own step propagates with the weights before it. Several projections onto one population (e.g. on-
-    and off-centre inputs) find the same winner. Weights must lie in [w_min, w_max]; no pooling. reset() keeps
-    the learned kernel (as NEST keeps weights) and forgets spikes and winners."""
+    one window, the whole trial until reset()), the first spike of each postsynaptic map (the lowest index among
+    the map's cells firing in the earliest step) wins, and the map's kernel learns at the winner's place only: an
+    entry whose presynaptic cell fired in the window at or before the winner's spike gains
+    a_plus * (w - w_min) * (w_max - w) / (w_max - w_min), every other entry (its cell silent in the window, or
+    firing later) loses a_minus times the same (a_plus w (1 - w) for weights in [0, 1], as the paper; entries over
+    the padding do not change).
+
+    `winners` (default inf: every map learns at its first spike) limits the winners of a window across the maps,
+    as the paper's competition (SpykeTorch's get_k_winners; its MNIST network takes 5 in the first layer, 8 in the
+    second): spikes are taken in time order, then by index, and one wins if its map has no winner yet in the
+    window and it lies more than `inhibition_radius` cells (in rows or columns; default 0: not at an earlier
+    winner's place) from every earlier winner of the window, in any map; the window's first `winners` such spikes
+    win. The radius needs a finite `winners`.
+
+    The update follows the step's propagation: the winner's own step propagates with the weights before it.
+    Several projections onto one population (e.g. on- and off-centre inputs) find the same winners. Weights must
+    lie in [w_min, w_max]; no pooling. reset() keeps the learned kernel (as NEST keeps weights) and forgets spikes
+    and winners."""
     default_parameters = {"weight": 0.0, "delay": None, "a_plus": 0.004, "a_minus": 0.003, "w_min": 0.0,
-                          "w_max": 1.0, "window": float("inf")}
+                          "w_max": 1.0, "window": float("inf"), "winners": float("inf"), "inhibition_radius": 0.0}
     translations = build_translations(*[(name, name) for name in default_parameters])
-    rule_parameters = ("a_plus", "a_minus", "w_min", "w_max", "window")
+    rule_parameters = ("a_plus", "a_minus", "w_min", "w_max", "window", "winners", "inhibition_radius")
 
     def __init__(self, a_plus: float = 0.004, a_minus: float = 0.003, w_min: float = 0.0, w_max: float = 1.0,
-                 window: float = float("inf"), delay=None):
+                 window: float = float("inf"), winners: float = float("inf"), inhibition_radius: int = 0,
+                 delay=None):
         StaticSynapse.__init__(self, a_plus=a_plus, a_minus=a_minus, w_min=w_min, w_max=w_max, window=window,
-                               delay=delay)
+                               winners=winners, inhibition_radius=inhibition_radius, delay=delay)

@@ -101,7 +101,8 @@ class ConvNet:
     n_maps 24x24 maps learning one (n_maps, 2, 5, 5) kernel (pyNN.cupy's multi-map ConvolutionConnector, a winner
     per map), and lateral inhibition through one 24x24 population."""
 
-    def __init__(self, n_maps: int, seed: int, device: str, n_maps_2: int = 0):
+    def __init__(self, n_maps: int, seed: int, device: str, n_maps_2: int = 0, winners: float = np.inf,
+                 radius: int = 0):
         sim.setup(timestep=DT, min_delay=DT, device=device, rng_seed=seed)
         self.n_maps, self.n_maps_2 = n_maps, n_maps_2
         self.inputs = sim.Population(2 * SIDE * SIDE, sim.SpikeSourceArray(spike_times=[]), label="DoG on, off",
@@ -116,7 +117,8 @@ class ConvNet:
         weights = RandomDistribution("normal_clipped", mu=0.8, sigma=0.05, low=0.0, high=1.0, rng=NumpyRNG(seed))
         kernel = np.asarray(weights.next(n_maps * 2 * KERNEL ** 2)).reshape(n_maps, 2, KERNEL, KERNEL)
         self.kernel = sim.Projection(self.inputs, self.maps, sim.ConvolutionConnector(kernel),
-                                     sim.KernelSTDP(a_plus=A_PLUS, a_minus=A_MINUS, w_min=0.0, w_max=1.0),
+                                     sim.KernelSTDP(a_plus=A_PLUS, a_minus=A_MINUS, w_min=0.0, w_max=1.0,
+                                                    winners=winners, inhibition_radius=radius),
                                      label="inputs -> feature maps")
         # a map's spike reaches the inhibition cell of its place, which silences every map there
         sim.Projection(self.maps, inhibition, sim.ConvolutionConnector(np.ones((1, n_maps, 1, 1))),
@@ -239,6 +241,11 @@ def main(argv=None) -> float:
     parser.add_argument("--maps", type=int, default=None, help="feature maps; default 8 (--quick), else 30")
     parser.add_argument("--maps-2", type=int, default=0,
                         help="maps of a second convolutional layer (0: one layer), read out instead of the first")
+    parser.add_argument("--winners", type=int, default=None,
+                        help="kernel updates per image across the first maps (SpykeTorch's k-winners; default: "
+                             "one per map)")
+    parser.add_argument("--radius", type=int, default=0,
+                        help="with --winners: cells around a winner, in every map, where no later one may win")
     parser.add_argument("--no-stdp", action="store_true", help="control: skip learning (random kernels)")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
@@ -256,7 +263,8 @@ def main(argv=None) -> float:
                for part, x in (("train", x_train), ("test", x_test))}
     print(digits.describe(args.dataset, n_train, n_test, args.path))
 
-    net = ConvNet(n_maps, args.seed, args.device, args.maps_2)
+    net = ConvNet(n_maps, args.seed, args.device, args.maps_2,
+                  np.inf if args.winners is None else args.winners, args.radius if args.winners else 0)
     print("pyNN.cupy on %s: %d feature maps of %dx%d, 5x5 on/off kernels (KernelSTDP), threshold %g%s, dt %g ms, "
           "%g ms per image" % (sim.simulator.state.device, n_maps, MAP_SIDE, MAP_SIDE, THRESHOLD,
                                "; 2x2 max pooling, %d maps of %dx%d, 5x5x%d kernels, threshold %g"

@@ -219,6 +219,14 @@ class SharedKernel(_SharedWeights):
         if not rule["window"] > 0:
             raise errors.InvalidParameterValueError("%s: KernelSTDP window=%r: a time > 0 ms" % (label, rule["window"]))
         grid_steps(rule["window"], simulator.state.dt, "%s: KernelSTDP window" % label)
+        winners, radius = rule["winners"], rule["inhibition_radius"]
+        if not (winners == np.inf or winners >= 1 and winners == int(winners) and winners < 2 ** 31):
+            raise errors.InvalidParameterValueError("%s: KernelSTDP winners=%r: a whole number >= 1, or inf (one "
+                                                    "per map)" % (label, winners))
+        if not (0 <= radius < 2 ** 31 and radius == int(radius)) or radius > 0 and winners == np.inf:
+            raise errors.InvalidParameterValueError("%s: KernelSTDP inhibition_radius=%r: a whole number of cells "
+                                                    ">= 0, with a finite number of winners (got winners=%r)"
+                                                    % (label, radius, winners))
         weights = self.kernel() if hasattr(self, "device_weights") else self.weights
         outside = (weights < rule["w_min"]) | (weights > rule["w_max"])
         if outside.any():
@@ -279,14 +287,16 @@ class SharedKernel(_SharedWeights):
             self.winner = state.device_array(np.full(3 * self.post_maps, -1, np.int64), np.int64)
         window = int(grid_steps(rule["window"], state.dt, "KernelSTDP window"))
         window = np.int64(FOREVER if window >= FOREVER else window)
+        limit = np.int32(-1 if rule["winners"] == np.inf else rule["winners"])
         post = self.projection.post._group.spike_list()
         pre = {name: propagation[name] for name in ("spike_ids", "spike_count", "spike_capacity")}
         return [state.launch("kernel_stdp_pre", pre["spike_ids"].size,
                              dict(pre, clock=state._clock, last_spike=self.last_spike)),
-                state.launch("kernel_stdp_winner", self.post_maps, dict(
+                state.launch("kernel_stdp_winner", self.post_maps if limit < 0 else 1, dict(
                     clock=state._clock, post_spike_ids=post["spike_ids"], post_spike_count=post["spike_count"],
                     post_spike_capacity=post["spike_capacity"], window_steps=window, out_maps=propagation["out_maps"],
-                    post_map=propagation["post_map"], winner=self.winner)),
+                    post_map=propagation["post_map"], post_cols=propagation["post_cols"], max_winners=limit,
+                    radius=np.int32(rule["inhibition_radius"]), winner=self.winner)),
                 state.launch("kernel_stdp_update", self.weights.size, dict(
                     propagation, winner=self.winner, window_steps=window, last_spike=self.last_spike,
                     pre_rows=np.int32(self.pre_shape[0]), a_plus=state.real(rule["a_plus"]),

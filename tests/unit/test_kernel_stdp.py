@@ -39,20 +39,31 @@ def network(kernels, strides=1, padding=None, window=10.0, rule=None, sim_time=4
     return projections, inputs, fired, (post_rows, post_cols)
 
 
-def by_hand(kernel, times, fired, post_shape, shape, strides, padding, window, a_plus, a_minus, w_min=0.0, w_max=1.0):
-    """The rule, step by step: per window the first spike of the map (earliest, then lowest index) updates the
-    kernel entries reaching it, by whether their cell fired in the window at or before it."""
+def step(t):
+    """The step a spike at time t was made in."""
+    return np.round(np.asarray(t) / DT).astype(int) - 1
+
+
+def first_per_window(fired, window):
+    """{window: (step, cell)}: the first spike of each window (`fired` is sorted by time, then index)."""
+    per_window, winners = int(round(window / DT)), {}
+    for t, cell in fired:
+        winners.setdefault(int(step(t)) // per_window, (int(step(t)), cell))
+    return winners
+
+
+def by_hand(kernel, times, fired, post_shape, shape, strides, padding, window, a_plus, a_minus, w_min=0.0, w_max=1.0,
+            winners=None):
+    """The rule, step by step: per window the first spike of the map (earliest, then lowest index), or the given
+    `winners` ({window: (step, cell)}), updates the kernel entries reaching it, by whether their cell fired in the
+    window at or before it."""
     kernel = np.array(kernel, dtype=float)
     k_rows, k_cols = kernel.shape
     stride = np.broadcast_to(strides, 2)
     pad = np.zeros(2, int) if padding is None else np.broadcast_to(padding, 2)
-    step = lambda t: np.round(np.asarray(t) / DT).astype(int) - 1   # noqa: E731  the step a spike was made in
     per_window = int(round(window / DT))
-    winners = {}
-    for t, cell in fired:   # sorted by time, then index; window k holds the steps from k * per_window on
-        winners.setdefault(int(step(t)) // per_window, (int(step(t)), cell))
-    for w_index, (t, cell) in sorted(winners.items()):
-        start = w_index * per_window
+    for w_index, (t, cell) in sorted((winners if winners is not None else first_per_window(fired, window)).items()):
+        start = w_index * per_window   # window k holds the steps from k * per_window on
         q_row, q_col = divmod(cell, post_shape[1])
         for i_row in range(k_rows):
             for i_col in range(k_cols):
@@ -78,6 +89,57 @@ def test_kernels_follow_the_rule(strides, padding):
         learned = projection.get("weight", format="kernel")
         assert not np.allclose(learned, kernel)
         np.testing.assert_allclose(learned, expected, rtol=0, atol=1e-12)
+
+
+def k_winners(fired, window, post_map, post_cols, k, radius):
+    """SpykeTorch's get_k_winners on the spikes, window by window: a spike (in time, then index order) wins if
+    fewer than k have, its map has not, and it lies more than `radius` cells from every earlier winner. Returns
+    per map {window: (step, cell)}, and how many spikes lost by the limit and by the radius alone."""
+    per_window, chosen, result, lost = int(round(window / DT)), {}, {}, {"limit": 0, "radius": 0}
+    for t, index in fired:
+        w, (m, cell) = int(step(t)) // per_window, divmod(index, post_map)
+        row, col = divmod(cell, post_cols)
+        won = chosen.setdefault(w, [])
+        if any(m == other for other, _, _ in won):
+            continue
+        if len(won) >= k:
+            lost["limit"] += 1
+        elif any(max(abs(row - r), abs(col - c)) <= radius for _, r, c in won):
+            lost["radius"] += 1
+        else:
+            won.append((m, row, col))
+            result.setdefault(m, {})[w] = (int(step(t)), cell)
+    return result, lost
+
+
+def test_k_winners_across_maps():
+    """KernelSTDP(winners=2, inhibition_radius=1) between stacked maps (2 in, 4 out, a (4, 2, 3, 3) kernel): the
+    learned kernel equals the rule applied by hand at the winners SpykeTorch's competition picks."""
+    sim.setup(timestep=DT, precision="float64", device="cpu")
+    n_in, n_out, (rows, cols), window = 2, 4, (6, 7), 10.0
+    rng = np.random.default_rng(5)
+    times = [[sorted(set(np.round(rng.uniform(0.5, 40.0, rng.integers(0, 4)) / DT) * DT)) for _ in range(rows * cols)]
+             for _ in range(n_in)]
+    kernel = rng.uniform(0.2, 0.8, (n_out, n_in, 3, 3))
+    source = sim.Population(n_in * rows * cols, sim.SpikeSourceArray(spike_times=sum(times, [])),
+                            structure=sim.space.Grid3D(aspect_ratioXY=cols / rows, aspect_ratioXZ=cols / n_in))
+    post_rows, post_cols = rows - 2, cols - 2
+    maps = sim.Population(n_out * post_rows * post_cols, sim.IF_curr_delta(
+        tau_m=1e6, v_rest=0.0, v_reset=0.0, v_thresh=1.2, tau_refrac=0.5), initial_values={"v": 0.0},
+        structure=sim.space.Grid3D(aspect_ratioXY=post_cols / post_rows, aspect_ratioXZ=post_cols / n_out))
+    maps.record("spikes")
+    projection = sim.Projection(source, maps, sim.ConvolutionConnector(kernel), sim.KernelSTDP(
+        a_plus=0.05, a_minus=0.03, window=window, winners=2, inhibition_radius=1))
+    sim.run(40.0)
+    fired = sorted((float(t), maps.id_to_index(train.annotations["channel_id"]))
+                   for train in maps.get_data().segments[0].spiketrains for t in train.magnitude)
+    winners, lost = k_winners(fired, window, post_rows * post_cols, post_cols, 2, 1)
+    assert lost["limit"] and lost["radius"]   # both parts of the competition decide some windows
+    expected = np.array([[by_hand(kernel[o, i], times[i], None, (post_rows, post_cols), (rows, cols), 1, None, window,
+                                  0.05, 0.03, winners=winners.get(o, {})) for i in range(n_in)] for o in range(n_out)])
+    learned = projection.get("weight", format="kernel")
+    assert not np.allclose(learned, kernel)
+    np.testing.assert_allclose(learned, expected, rtol=0, atol=1e-12)
 
 
 def test_reset_keeps_the_kernel_and_forgets_winners():
@@ -113,6 +175,8 @@ def test_rule_parameters_read_and_set():
     ("window", errors.InvalidParameterValueError, ["window", "0.3"]),
     ("dense", errors.NoModelAvailableError, ["KernelSTDP"]),
     ("bounds", errors.InvalidParameterValueError, ["w_min"]),
+    ("winners", errors.InvalidParameterValueError, ["winners", "2.5"]),
+    ("radius", errors.InvalidParameterValueError, ["inhibition_radius", "winners=inf"]),
 ])
 def test_bad_use_is_refused(case, error, words):
     sim.setup(timestep=DT, device="cpu")
@@ -121,7 +185,8 @@ def test_bad_use_is_refused(case, error, words):
     connector = sim.ConvolutionConnector(kernel, pool_shape=2 if case == "pooling" else None)
     rows, cols = connector.get_post_shape((6, 6))
     target = sim.Population(rows * cols, sim.IF_curr_exp(), structure=sim.space.Grid2D(cols / rows))
-    rule = dict(window=0.3) if case == "window" else dict(w_min=1.0, w_max=0.0) if case == "bounds" else {}
+    rule = {"window": dict(window=0.3), "bounds": dict(w_min=1.0, w_max=0.0), "winners": dict(winners=2.5),
+            "radius": dict(inhibition_radius=1)}.get(case, {})
     if case == "dense":
         connector = sim.PoolDenseConnector(0.5)
         target = sim.Population(3, sim.IF_curr_exp())
