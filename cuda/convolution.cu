@@ -38,22 +38,23 @@ KERNEL void propagate_convolution(
     }
 }
 
-// A presynaptic cell pooled to (row, column) of the pooled shape reaches every postsynaptic cell through the
-// weights [(row * pooled_cols + column) * n_post + post]; cells pooled outside the shape reach none. A thread per
-// (spike, postsynaptic cell).
+// A presynaptic cell of map m (maps of pre_map cells, one after the other; one map: sPyNNaker's case) pooled to
+// (row, column) of the pooled shape reaches every postsynaptic cell through the weights
+// [((m * pooled_rows + row) * pooled_cols + column) * n_post + post]; cells pooled outside the shape reach none.
+// A thread per (spike, postsynaptic cell).
 KERNEL void propagate_pool_dense(
     const long long* clock, int L, const int* spike_ids, const int* spike_count, int spike_capacity,
-    int pre_cols, int pool_stride_rows, int pool_stride_cols, int pooled_rows, int pooled_cols,
+    int pre_cols, int pool_stride_rows, int pool_stride_cols, int pooled_rows, int pooled_cols, int pre_map,
     const REAL* weight, int n_post, int delay, int positive_target, int negative_target, REAL negative_sign,
     int slot_size, REAL* ring)
 {
     const long long base = slot_after(clock[0] % L, delay, L) * slot_size;
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * n_post) {
-        const int pre = spike_ids[t / n_post], post = (int)(t % n_post);
-        const int row = (pre / pre_cols) / pool_stride_rows, col = (pre % pre_cols) / pool_stride_cols;
+        const int pre = spike_ids[t / n_post], post = (int)(t % n_post), map = pre / pre_map, cell = pre % pre_map;
+        const int row = (cell / pre_cols) / pool_stride_rows, col = (cell % pre_cols) / pool_stride_cols;
         if (row >= pooled_rows || col >= pooled_cols) continue;
-        const REAL w = weight[((long long)row * pooled_cols + col) * n_post + post];
+        const REAL w = weight[(((long long)map * pooled_rows + row) * pooled_cols + col) * n_post + post];
         if (w == 0) continue;
         atomicAdd(&ring[base + (w > 0 ? positive_target : negative_target) + post], w > 0 ? w : negative_sign * w);
     }

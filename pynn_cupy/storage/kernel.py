@@ -309,13 +309,16 @@ class SharedKernel(_SharedWeights):
 
 
 class PooledDense(_SharedWeights):
-    """A PoolDenseConnector's weights, (pooled rows * pooled columns) x postsynaptic cells values."""
+    """A PoolDenseConnector's weights, (maps * pooled rows * pooled columns) x postsynaptic cells values."""
+
+    def _maps(self, population, what):
+        return map_shape(population, what)
 
     def _host_weights(self) -> np.ndarray:
         connector = self.projection._connector
         self.pooled = tuple(int(x) for x in connector.get_post_pool_shape(self.pre_shape, connector.pool_shape,
                                                                            connector.pool_stride))
-        return connector.dense_weights(self.pre_shape, self.projection.post.size)
+        return connector.dense_weights(self.pre_shape, self.projection.post.size, self.pre_maps)
 
     def _per_cell(self) -> int:
         return self.projection.post.size
@@ -323,9 +326,10 @@ class PooledDense(_SharedWeights):
     def _pairs(self, pre):
         connector, n_post = self.projection._connector, self.projection.post.size
         pool = connector.pool_stride if connector.pool_stride is not None else (1, 1)
-        row, col = pre // self.pre_shape[1] // pool[0], pre % self.pre_shape[1] // pool[1]
+        in_map, cell = np.divmod(pre, int(np.prod(self.pre_shape)))
+        row, col = cell // self.pre_shape[1] // pool[0], cell % self.pre_shape[1] // pool[1]
         inside = (row < self.pooled[0]) & (col < self.pooled[1])
-        pre, position = pre[inside], row[inside] * self.pooled[1] + col[inside]
+        pre, position = pre[inside], (in_map[inside] * self.pooled[0] + row[inside]) * self.pooled[1] + col[inside]
         post = np.tile(np.arange(n_post), pre.size)
         return np.repeat(pre, n_post), post, np.repeat(position, n_post) * n_post + post
 
@@ -335,5 +339,6 @@ class PooledDense(_SharedWeights):
         n_post = self.projection.post.size
         arguments = dict(self._targets(), pool_stride_rows=np.int32(pool[0]), pool_stride_cols=np.int32(pool[1]),
                          pooled_rows=np.int32(self.pooled[0]), pooled_cols=np.int32(self.pooled[1]),
-                         weight=self.device_weights, n_post=np.int32(n_post))
+                         pre_map=np.int32(np.prod(self.pre_shape)), weight=self.device_weights,
+                         n_post=np.int32(n_post))
         return [state.launch("propagate_pool_dense", arguments["spike_ids"].size * n_post, arguments)]

@@ -1,5 +1,6 @@
 """Convolutions between populations of several feature maps (pyNN.cupy's extension of ConvolutionConnector: a
-kernel of shape (out maps, in maps, rows, columns), populations made 3-D by Grid3D, maps one after the other).
+kernel of shape (out maps, in maps, rows, columns), populations made 3-D by Grid3D, maps one after the other), and
+PoolDenseConnector from several maps.
 
 The reference is sPyNNaker's way of writing the same network: one 2-D population per map and one 2-D
 ConvolutionConnector projection per (in map, out map) pair with kernel [o, i] (tested against FromList in
@@ -137,6 +138,54 @@ def test_kernel_stdp_per_map_equals_the_map_pairs():
     assert stacked_spikes == pair_spikes
     assert np.abs(learned - kernel).max() > 0.01   # it learned
     np.testing.assert_allclose(learned, pairs, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("pool", [dict(pool_shape=2), dict(pool_shape=(2, 3), pool_stride=(1, 2)), {}])
+def test_pool_dense_over_maps_equals_a_projection_per_map(pool):
+    """PoolDenseConnector from stacked maps (weights (maps, pooled rows, pooled columns, n_post)) gives the v,
+    spikes and connections of one 2-D PoolDenseConnector projection per map onto the same population."""
+    n_maps, rows, cols, n_post = 3, 6, 7, 4
+    pooled = tuple(int(x) for x in sim.PoolDenseConnector.get_post_pool_shape((rows, cols), pool.get("pool_shape"),
+                                                                              pool.get("pool_stride")))
+    area = int(np.prod(pool.get("pool_shape", 1)))
+    weights = dyadic((n_maps,) + pooled + (n_post,), seed=9) * 4 * area
+    times = input_times(n_maps, rows, cols, seed=6)
+    outcomes = []
+    for stacked in (True, False):
+        sim.setup(timestep=DT, precision="float64", device="cpu")
+        post = sim.Population(n_post, sim.IF_curr_exp(**CELL), initial_values={"v": -65.0})
+        post.record(["spikes", "v"])
+        if stacked:
+            source = sim.Population(n_maps * rows * cols, sim.SpikeSourceArray(spike_times=sum(times, [])),
+                                    structure=grid3(n_maps, rows, cols))
+            projections = [sim.Projection(source, post, sim.PoolDenseConnector(weights, **pool), sim.PoolDense())]
+        else:
+            projections = [sim.Projection(sim.Population(rows * cols, sim.SpikeSourceArray(spike_times=t),
+                                                         structure=grid2(rows, cols)),
+                                          post, sim.PoolDenseConnector(weights[m], **pool), sim.PoolDense())
+                           for m, t in enumerate(times)]
+        sim.run(40.0)
+        connections = sorted((m * rows * cols + p if not stacked else p, q, w)
+                             for m, projection in enumerate(projections)
+                             for p, q, w in projection.get("weight", format="list"))
+        outcomes.append((results([post]), connections))
+        sim.end()
+    (stacked_run, stacked_connections), (per_map_run, per_map_connections) = outcomes
+    assert stacked_run[0] == per_map_run[0]
+    assert sum(len(s) for s in stacked_run[0]) > 3, "too few spikes for the comparison to mean much"
+    np.testing.assert_array_equal(stacked_run[1], per_map_run[1])
+    assert stacked_connections == per_map_connections
+
+
+def test_pool_dense_over_maps_refuses_the_wrong_number_of_weights():
+    sim.setup(timestep=DT, device="cpu")
+    source = sim.Population(2 * 4 * 4, sim.SpikeSourceArray(spike_times=[]), structure=grid3(2, 4, 4))
+    post = sim.Population(3, sim.IF_curr_exp())
+    with pytest.raises(errors.InvalidDimensionsError, match="2 maps of .4, 4. pooled to .2, 2. and 3 .* need 24"):
+        sim.Projection(source, post, sim.PoolDenseConnector(np.ones(12), pool_shape=2), sim.PoolDense())
+    sim.Projection(source, post, sim.PoolDenseConnector(np.ones(24), pool_shape=2), sim.PoolDense())
+    sim.run(1.0)
+    sim.end()
 
 
 @pytest.mark.parametrize("case,error,words", [
