@@ -13,8 +13,9 @@ for image classification", Front. Neurosci. 11:682.
 Network: input 28x28 -> conv 5x5, k filters, no bias, ReLU (k maps of 24x24) -> average pooling 2x2 -> dense to
 10, no bias -> softmax; trained by Adam on the softmax cross-entropy, all in NumPy (im2col by stride tricks).
 Conversion: every unit becomes an IF_curr_delta cell with tau_m = 1e9 ms (no leak), v_rest = v_reset = 0 (reset to
-zero, Diehl et al.), tau_refrac = 0; weights are the ANN's (mV jumps, ConvolutionConnector with the kernel flipped,
-PoolDenseConnector for pooling + dense); threshold of layer l = lambda_l / lambda_(l-1), lambda_l the
+zero, Diehl et al.), tau_refrac = 0; weights are the ANN's (mV jumps): the k maps are one Grid3D population fed by
+one ConvolutionConnector with a (k, 1, 5, 5) kernel, flipped (pyNN.cupy's multi-map extension), and read by one
+PoolDenseConnector for pooling + dense; threshold of layer l = lambda_l / lambda_(l-1), lambda_l the
 `--percentile` (default 99.9, Rueckauer et al.; 100 is Diehl et al.'s max) of the layer's positive ANN activations
 on training images, lambda_0 = 1. The input is a layer of the same IF cells driven by a constant current
 (i_offset), pixel x firing regularly at x * --max-rate: deterministic, so no Poisson sampling noise to average
@@ -116,7 +117,8 @@ def balance_thresholds(params: dict, x: np.ndarray, percentile: float) -> tuple[
 # ---- the SNN on pyNN.cupy ------------------------------------------------------------------------------------
 
 def build_snn(params: dict, thresholds: tuple[float, float], input_kind: str, shape=(28, 28)):
-    """Input layer, k conv maps, 10 output cells; returns (input population, conv maps, output population)."""
+    """Input layer, k conv maps (one Grid3D population), 10 output cells; returns (input population, conv maps,
+    output population)."""
     rows, cols = shape
     cell = dict(tau_m=1e9, cm=1.0, v_rest=0.0, v_reset=0.0, tau_refrac=0.0, i_offset=0.0)
     if input_kind == "poisson":
@@ -128,18 +130,18 @@ def build_snn(params: dict, thresholds: tuple[float, float], input_kind: str, sh
     conv_rows, conv_cols = rows - KERNEL + 1, cols - KERNEL + 1
     output = sim.Population(N_CLASSES, sim.IF_curr_delta(v_thresh=thresholds[1], **cell), label="output",
                             initial_values={"v": 0.0})
-    maps = []
-    for f in range(params["conv"].shape[2]):
-        cmap = sim.Population(conv_rows * conv_cols, sim.IF_curr_delta(v_thresh=thresholds[0], **cell),
-                              label="conv%d" % f, structure=sim.space.Grid2D(aspect_ratio=conv_cols / conv_rows),
-                              initial_values={"v": 0.0})
-        # the connector convolves (flips the kernel): flip the ANN's cross-correlation kernel to compensate
-        sim.Projection(inputs, cmap, sim.ConvolutionConnector(params["conv"][::-1, ::-1, f]), sim.Convolution())
-        # pooled (row, col) x 10 weights in the connector's order (row * pooled_cols + col) * 10 + post; the
-        # connector divides them by the pool area (average pooling)
-        sim.Projection(cmap, output, sim.PoolDenseConnector(params["dense"][:, :, f, :].ravel(), pool_shape=POOL),
-                       sim.PoolDense())
-        maps.append(cmap)
+    k = params["conv"].shape[2]
+    maps = sim.Population(k * conv_rows * conv_cols, sim.IF_curr_delta(v_thresh=thresholds[0], **cell),
+                          label="conv maps", initial_values={"v": 0.0}, structure=sim.space.Grid3D(
+                              aspect_ratioXY=conv_cols / conv_rows, aspect_ratioXZ=conv_cols / k))
+    # one (k, 1, 5, 5) kernel onto the k maps (pyNN.cupy's multi-map ConvolutionConnector); the connector convolves
+    # (flips the kernel): flip the ANN's cross-correlation kernel to compensate
+    kernel = np.moveaxis(params["conv"][::-1, ::-1, :], 2, 0)[:, np.newaxis]
+    sim.Projection(inputs, maps, sim.ConvolutionConnector(kernel), sim.Convolution())
+    # (maps, pooled rows, pooled columns, 10) weights, the connector's order; it divides them by the pool area
+    # (average pooling)
+    sim.Projection(maps, output, sim.PoolDenseConnector(np.moveaxis(params["dense"], 2, 0), pool_shape=POOL),
+                   sim.PoolDense())
     output.record(["spikes", "v"])
     return inputs, maps, output
 
@@ -265,7 +267,7 @@ def main(argv=None) -> None:
     sim.run(0.0)   # build (and compile) here, not in the first image's time
     sim.reset()
     print("SNN: %d cells, built in %.2f s on %s, %s (%s input, max %g Hz, dt %g ms, %g ms per image)"
-          % (inputs.size + sum(m.size for m in maps) + output.size, time.perf_counter() - start,
+          % (inputs.size + maps.size + output.size, time.perf_counter() - start,
              sim.simulator.state.device, precision, args.input, args.max_rate, args.timestep, args.sim_time))
 
     grid = np.array([t for t in (2, 5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 1000, 2000)
