@@ -84,6 +84,7 @@ THRESHOLD_2 = 10.0          # mV, the paper's conv2 threshold
 POOL_2, POOL_STRIDE_2 = 4, 2  # readout of the second maps: 3 x 3 regions (the paper's global pooling, one region,
                             # gave 37-42 % at --quick scale against 69-77 %)
 SVM_C = 0.1
+COMPETITION = ((5, 2), (8, 1))   # (winners, inhibition radius) per image, layers 1 and 2 (SpykeTorch's MNIST network)
 
 
 def rss_mb() -> float:
@@ -101,10 +102,11 @@ class ConvNet:
     n_maps 24x24 maps learning one (n_maps, 2, 5, 5) kernel (pyNN.cupy's multi-map ConvolutionConnector, a winner
     per map), and lateral inhibition through one 24x24 population."""
 
-    def __init__(self, n_maps: int, seed: int, device: str, n_maps_2: int = 0, winners: float = np.inf,
-                 radius: int = 0):
+    def __init__(self, n_maps: int, seed: int, device: str, n_maps_2: int = 0, compete: bool = True):
         sim.setup(timestep=DT, min_delay=DT, device=device, rng_seed=seed)
         self.n_maps, self.n_maps_2 = n_maps, n_maps_2
+        # a few winners per image across the maps, apart (SpykeTorch's), or every map's first spike
+        self.competition = [dict(winners=k, inhibition_radius=r) if compete else {} for k, r in COMPETITION]
         self.inputs = sim.Population(2 * SIDE * SIDE, sim.SpikeSourceArray(spike_times=[]), label="DoG on, off",
                                      structure=sim.space.Grid3D(aspect_ratioXY=1.0, aspect_ratioXZ=SIDE / 2))
         once = dict(tau_m=1e6, v_rest=0.0, v_reset=0.0, tau_refrac=1e3)   # non-leaky, one spike per trial
@@ -118,7 +120,7 @@ class ConvNet:
         kernel = np.asarray(weights.next(n_maps * 2 * KERNEL ** 2)).reshape(n_maps, 2, KERNEL, KERNEL)
         self.kernel = sim.Projection(self.inputs, self.maps, sim.ConvolutionConnector(kernel),
                                      sim.KernelSTDP(a_plus=A_PLUS, a_minus=A_MINUS, w_min=0.0, w_max=1.0,
-                                                    winners=winners, inhibition_radius=radius),
+                                                    **self.competition[0]),
                                      label="inputs -> feature maps")
         # a map's spike reaches the inhibition cell of its place, which silences every map there
         sim.Projection(self.maps, inhibition, sim.ConvolutionConnector(np.ones((1, n_maps, 1, 1))),
@@ -144,7 +146,8 @@ class ConvNet:
                                      structure=sim.space.Grid3D(aspect_ratioXY=1.0, aspect_ratioXZ=MAP_SIDE_2 / n2))
         kernel = np.asarray(weights.next(n2 * n * KERNEL ** 2)).reshape(n2, n, KERNEL, KERNEL)
         self.kernel_2 = sim.Projection(self.pool, self.maps_2, sim.ConvolutionConnector(kernel),
-                                       sim.KernelSTDP(a_plus=0.0, a_minus=0.0, w_min=0.0, w_max=1.0),
+                                       sim.KernelSTDP(a_plus=0.0, a_minus=0.0, w_min=0.0, w_max=1.0,
+                                                      **self.competition[1]),
                                        label="pooling -> feature maps 2")
         inhibition = sim.Population(MAP_SIDE_2 ** 2, sim.IF_curr_delta(v_thresh=0.5, **once), initial_values={"v": 0.0},
                                     structure=sim.space.Grid2D(aspect_ratio=1.0), label="lateral inhibition 2")
@@ -241,11 +244,9 @@ def main(argv=None) -> float:
     parser.add_argument("--maps", type=int, default=None, help="feature maps; default 8 (--quick), else 30")
     parser.add_argument("--maps-2", type=int, default=0,
                         help="maps of a second convolutional layer (0: one layer), read out instead of the first")
-    parser.add_argument("--winners", type=int, default=None,
-                        help="kernel updates per image across the first maps (SpykeTorch's k-winners; default: "
-                             "one per map)")
-    parser.add_argument("--radius", type=int, default=0,
-                        help="with --winners: cells around a winner, in every map, where no later one may win")
+    parser.add_argument("--per-map", action="store_true",
+                        help="every map learns at its first spike in each image, instead of a few winners across "
+                             "the maps")
     parser.add_argument("--no-stdp", action="store_true", help="control: skip learning (random kernels)")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
@@ -263,8 +264,7 @@ def main(argv=None) -> float:
                for part, x in (("train", x_train), ("test", x_test))}
     print(digits.describe(args.dataset, n_train, n_test, args.path))
 
-    net = ConvNet(n_maps, args.seed, args.device, args.maps_2,
-                  np.inf if args.winners is None else args.winners, args.radius if args.winners else 0)
+    net = ConvNet(n_maps, args.seed, args.device, args.maps_2, compete=not args.per_map)
     print("pyNN.cupy on %s: %d feature maps of %dx%d, 5x5 on/off kernels (KernelSTDP), threshold %g%s, dt %g ms, "
           "%g ms per image" % (sim.simulator.state.device, n_maps, MAP_SIDE, MAP_SIDE, THRESHOLD,
                                "; 2x2 max pooling, %d maps of %dx%d, 5x5x%d kernels, threshold %g"
