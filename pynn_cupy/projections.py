@@ -330,6 +330,22 @@ class Projection(common.Projection):
         except errors.InvalidDimensionsError as exc:
             raise shape_error("%s.set" % self.label, attributes, (self.pre.size, self.post.size), exc) from None
 
+    def normalize_weights(self, total: float) -> None:
+        """Scale the weights onto each postsynaptic cell by one factor so that they sum to `total` (uS onto
+        conductance-based cells, nA onto current-based ones), on the device (pyNN.cupy's extension; the synaptic
+        normalization of Diehl & Cook 2015, BindsNET's Connection.normalize). Cells whose weights sum to 0 keep
+        them. InvalidParameterValueError, with nothing changed, for a `total` that is not a finite number, for a cell
+        whose weights sum to the opposite sign, and for plastic weights that would leave [w_min, w_max];
+        NoModelAvailableError for the shared weights of a convolution or pooled dense projection."""
+        if isinstance(self._connector, SharedWeightsConnector):
+            raise errors.NoModelAvailableError("%s.normalize_weights: the weights of a %s projection are shared by its "
+                                               "connections" % (self.label, type(self._connector).__name__))
+        if isinstance(total, bool) or not isinstance(total, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(total):
+            raise errors.InvalidParameterValueError("%s.normalize_weights(total=%r): a finite number"
+                                                    % (self.label, total))
+        self._device.normalize(float(total))
+
     def _value_list_to_array(self, attributes):
         """PyNN's conversion of values given as lists (one per connection) into arrays; it reads every weight for
         a connection mask, which set() with numbers or (n_pre, n_post) arrays does not need."""

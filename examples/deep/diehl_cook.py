@@ -21,7 +21,8 @@ IF_cond_exp_adaptive_threshold, or, with --standard, PyNN's GIF_cond_exp with on
 and an escape rate so steep that it fires in the first step above threshold (the same threshold, by RKF45).
 Each image: 350 ms of input then 150 ms without; if the excitatory layer fired fewer than 5 spikes the image is shown
 again with intensity + 1 (32 Hz more at the brightest pixel). While learning, the weights onto each excitatory cell
-are normalized to sum 78 nS after each image (read with Projection.get, written with Projection.set).
+are normalized to sum 78 nS after each image (pyNN.cupy's Projection.normalize_weights, on the device; elsewhere
+read with Projection.get and written with Projection.set).
 Evaluation, learning and threshold adaptation off: every training image assigns each cell the class it answered
 most strongly (on average), and a test image is given the class whose assigned cells fired most per cell.
 
@@ -125,7 +126,9 @@ class DiehlCook:
             if counts.sum() >= MIN_SPIKES or intensity >= MAX_INTENSITY:
                 break
             intensity += 1
-        if learn:
+        if learn and hasattr(self.learned, "normalize_weights"):   # pyNN.cupy: on the device
+            self.learned.normalize_weights(COLUMN_SUM)
+        elif learn:
             weights = self.learned.get("weight", format="array")
             self.learned.set(weight=weights * (COLUMN_SUM / np.maximum(weights.sum(axis=0), 1e-12)))
         return counts

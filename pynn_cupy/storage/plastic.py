@@ -7,6 +7,7 @@ where they differ). The device holds the weights: get() reads them back, set() w
 from __future__ import annotations
 
 import numpy as np
+from pyNN import errors
 
 from .. import simulator
 from ..standardmodels.synapses import check_stdp
@@ -50,6 +51,22 @@ class PlasticCSR(StaticCSR):
         if "weight" not in values:   # the bounds are checked against the weights the device holds
             values = dict(values, weight=self.read("weight"))
         check_stdp(values, self.projection.label)
+
+    def _check_weights(self, block: dict, weight) -> None:
+        """Weights within the rule's bounds [w_min, w_max] (check_stdp's rule), compared on the device."""
+        state, values, span = simulator.state, self.projection._values, block["span"]
+        with state.on_device():
+            bounds = [state.device_array(np.ascontiguousarray(np.broadcast_to(values[name], (self.size,))[span]),
+                                         np.float64) if not uniform(values[name]) else float(values[name][0])
+                      for name in ("w_min", "w_max")]
+            first = state.backend.to_host(state.backend.xp.flatnonzero(~((weight >= bounds[0]) &
+                                                                         (weight <= bounds[1])))[:1])
+        if first.size:
+            k = int(first[0])
+            raise errors.InvalidParameterValueError(
+                "%s.normalize_weights: connection %d would get weight %g, outside the STDP bounds [w_min, w_max]; "
+                "nothing was changed" % (self.projection.label, span.start + k,
+                                         float(state.backend.to_host(weight[k:k + 1])[0])))
 
     @property
     def axonal(self) -> bool:

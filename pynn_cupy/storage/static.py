@@ -236,6 +236,37 @@ class StaticCSR:
             for block in self.blocks:
                 self._write_parameters(block)
 
+    def normalize(self, total: float) -> None:
+        """Scale the weights onto each postsynaptic cell by one factor so that they sum to `total`, on the device
+        (Projection.normalize_weights); every new weight is made and checked before any is written."""
+        state, post, label = simulator.state, self.projection.post, self.projection.label
+        xp = state.backend.xp
+        with state.on_device():
+            cells, sums = [], xp.zeros(post.size, np.float64)
+            for block in self.blocks:   # each connection's postsynaptic cell, as an index into projection.post
+                local = (block["synapse"] & np.uint32(PACKED_TARGETS - 1)).view(np.int32) if "synapse" in block \
+                    else block["target"]
+                to_post = state.device_array(group_index(post, block["post"]).astype(np.int64), np.int64)
+                cells.append(to_post[local - np.int32(block["target_base"])])
+                sums += xp.bincount(cells[-1], weights=block["weight"], minlength=post.size)
+            factor = total / xp.where(sums == 0, total if total else 1.0, sums)
+            bad = xp.flatnonzero(~(xp.isfinite(factor) & (factor >= 0)))
+            if bad.size:
+                cell = int(state.backend.to_host(bad[:1])[0])
+                raise errors.InvalidParameterValueError(
+                    "%s.normalize_weights(%r): the weights onto cell %d of %r sum to %g, which no factor >= 0 makes "
+                    "%g" % (label, total, cell, post.label, float(state.backend.to_host(sums[cell:cell + 1])[0]),
+                            total))
+            weights = [(block["weight"] * factor[cell]).astype(block["weight"].dtype)
+                       for block, cell in zip(self.blocks, cells)]
+            for block, weight in zip(self.blocks, weights):
+                self._check_weights(block, weight)
+            for block, weight in zip(self.blocks, weights):
+                state.write(block["weight"], weight)
+
+    def _check_weights(self, block: dict, weight) -> None:
+        """New weights of a block, on the device, checked before they are written (a strategy's bounds)."""
+
     def _write_parameters(self, block: dict) -> None:
         """The block's device arrays of the synapse type's other parameters, from the projection's values."""
 
