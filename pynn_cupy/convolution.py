@@ -58,7 +58,8 @@ def map_shape(population, what: str) -> tuple[int, int, int]:
     a, b = structure.aspect_ratios
     columns = max(1, int(round((population.size * a * b) ** (1 / 3))))
     rows, maps = max(1, int(round(columns / a))), max(1, int(round(columns / b)))
-    if maps * rows * columns != population.size:
+    if maps * rows * columns != population.size or not np.allclose((columns / rows, columns / maps), (a, b),
+                                                                    rtol=1e-9):
         raise errors.InvalidDimensionsError(
             "%s: %d cells of %r do not make maps x rows x columns with Grid3D(aspect_ratioXY=%g, aspect_ratioXZ=%g): "
             "use aspect_ratioXY=columns / rows, aspect_ratioXZ=columns / maps" % (what, population.size,
@@ -205,10 +206,11 @@ class PoolDenseConnector(SharedWeightsConnector):
             self.weights = weights
         else:
             try:
-                self.weights = _finite(np.array(weights, dtype=float), name)
+                array = np.array(weights, dtype=float)
             except (TypeError, ValueError):
                 raise errors.InvalidParameterValueError("%s: weights=%r: a number, a RandomDistribution or an "
                                                         "array" % (name, weights)) from None
+            self.weights = _finite(array, name)
         self.pool_shape = _pair(pool_shape, "pool_shape", name, 1)
         self.pool_stride = _pair(pool_stride, "pool_stride", name, 1)
         if self.pool_stride is None:
@@ -227,6 +229,10 @@ class PoolDenseConnector(SharedWeightsConnector):
     def dense_weights(self, pre_shape, n_post: int, maps: int = 1) -> np.ndarray:
         """The weights, divided by the pool area, as (maps * pooled rows * pooled columns, n_post)."""
         pooled = tuple(int(x) for x in self.get_post_pool_shape(pre_shape, self.pool_shape, self.pool_stride))
+        if min(pooled) < 1:
+            raise errors.InvalidDimensionsError("PoolDenseConnector: pool_shape %s is larger than the presynaptic "
+                                                "map, %s (rows, columns)" % (tuple(self.pool_shape),
+                                                                             tuple(int(x) for x in pre_shape)))
         n = maps * int(np.prod(pooled)) * n_post
         if isinstance(self.weights, RandomDistribution):
             values = np.asarray(self.weights.next(n), dtype=float)
@@ -277,9 +283,10 @@ class KernelSTDP(Convolution):
     win. The radius needs a finite `winners`.
 
     The update follows the step's propagation: the winner's own step propagates with the weights before it.
-    Several projections onto one population (e.g. on- and off-centre inputs) find the same winners. Weights must
-    lie in [w_min, w_max]; no pooling. reset() keeps the learned kernel (as NEST keeps weights) and forgets spikes
-    and winners."""
+    Several projections onto one population (e.g. on- and off-centre inputs) find the same winners when they have
+    the same window, winners and inhibition_radius. Weights must lie in [w_min, w_max], and the rates in [0, 1]
+    (which keeps them there); no pooling. reset(), or a new window, forgets the spikes and winners; the learned
+    kernel stays (as NEST keeps weights)."""
     default_parameters = {"weight": 0.0, "delay": None, "a_plus": 0.004, "a_minus": 0.003, "w_min": 0.0,
                           "w_max": 1.0, "window": float("inf"), "winners": float("inf"), "inhibition_radius": 0.0}
     translations = build_translations(*[(name, name) for name in default_parameters])
@@ -288,5 +295,10 @@ class KernelSTDP(Convolution):
     def __init__(self, a_plus: float = 0.004, a_minus: float = 0.003, w_min: float = 0.0, w_max: float = 1.0,
                  window: float = float("inf"), winners: float = float("inf"), inhibition_radius: int = 0,
                  delay=None):
-        StaticSynapse.__init__(self, a_plus=a_plus, a_minus=a_minus, w_min=w_min, w_max=w_max, window=window,
-                               winners=winners, inhibition_radius=inhibition_radius, delay=delay)
+        rule = dict(a_plus=a_plus, a_minus=a_minus, w_min=w_min, w_max=w_max, window=window, winners=winners,
+                    inhibition_radius=inhibition_radius)
+        for name, value in rule.items():   # one number each (PyNN would take text, lists and booleans)
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.number)):
+                raise errors.InvalidParameterValueError("KernelSTDP(%s=%r): one number for the projection"
+                                                        % (name, value))
+        StaticSynapse.__init__(self, delay=delay, **rule)

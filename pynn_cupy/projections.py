@@ -334,14 +334,16 @@ class Projection(common.Projection):
         """Scale the weights onto each postsynaptic cell by one factor so that they sum to `total` (uS onto
         conductance-based cells, nA onto current-based ones), on the device (pyNN.cupy's extension; the synaptic
         normalization of Diehl & Cook 2015, BindsNET's Connection.normalize). Cells whose weights sum to 0 keep
-        them. InvalidParameterValueError, with nothing changed, for a `total` that is not a finite number, for a cell
-        whose weights sum to the opposite sign, and for plastic weights that would leave [w_min, w_max];
-        NoModelAvailableError for the shared weights of a convolution or pooled dense projection."""
+        them; plastic weights that the rounding puts a few ulps beyond [w_min, w_max] are set to the bound. Errors,
+        with nothing changed: InvalidParameterValueError for a `total` that is not a finite number, for a cell whose
+        weights sum to the opposite sign, and for plastic weights that would leave [w_min, w_max]; InvalidWeightError
+        for weights beyond the precision's range; NoModelAvailableError for the shared weights of a convolution or
+        pooled dense projection."""
         if isinstance(self._connector, SharedWeightsConnector):
             raise errors.NoModelAvailableError("%s.normalize_weights: the weights of a %s projection are shared by its "
                                                "connections" % (self.label, type(self._connector).__name__))
         if isinstance(total, bool) or not isinstance(total, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(total):
+                or not np.isfinite(float(total)):
             raise errors.InvalidParameterValueError("%s.normalize_weights(total=%r): a finite number"
                                                     % (self.label, total))
         self._device.normalize(float(total))

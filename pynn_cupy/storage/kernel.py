@@ -69,11 +69,19 @@ class _SharedWeights:
     def _one_value(self, name: str, error: type) -> float:
         """A parameter of the synapse type that takes one value for all the connections."""
         value = self.projection.synapse_type.native_parameters[name]
-        value.shape = (1,)
-        if not value.is_homogeneous:
-            raise error("%s: %s has one %s for all its connections"
-                        % (self.projection.label, type(self.projection._connector).__name__, name))
-        return float(np.asarray(value.evaluate(simplify=True)).ravel()[0])
+        given = value.base_value
+        try:
+            value.shape = (1,)
+            if not value.is_homogeneous:
+                raise ValueError
+            number = np.asarray(value.evaluate(simplify=True)).ravel()[0]
+            if isinstance(given, (bool, np.bool_, str)) or not isinstance(number, (int, float, np.number)):
+                raise ValueError
+            return float(number)
+        except (ValueError, TypeError):
+            raise error("%s: %s takes one number as %s for all its connections, got %r"
+                        % (self.projection.label, type(self.projection._connector).__name__, name,
+                           given)) from None
 
     # -- the connections ------------------------------------------------------------------------------
     def _pairs(self, pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -210,9 +218,10 @@ class SharedKernel(_SharedWeights):
                                                                   if name in KernelSTDP.rule_parameters})
         if self.projection._connector.pool_shape is not None or self.projection._connector.pool_stride is not None:
             raise errors.NoModelAvailableError("%s: KernelSTDP learns kernels without pooling" % label)
-        for name in ("a_plus", "a_minus"):
-            if not (np.isfinite(rule[name]) and rule[name] >= 0):
-                raise errors.InvalidParameterValueError("%s: KernelSTDP %s=%r: a rate >= 0" % (label, name, rule[name]))
+        for name in ("a_plus", "a_minus"):   # above 1, the soft bounds no longer keep weights in [w_min, w_max]
+            if not 0 <= rule[name] <= 1:
+                raise errors.InvalidParameterValueError("%s: KernelSTDP %s=%r: a rate in [0, 1]"
+                                                        % (label, name, rule[name]))
         if not (np.isfinite(rule["w_min"]) and np.isfinite(rule["w_max"]) and rule["w_min"] < rule["w_max"]):
             raise errors.InvalidParameterValueError("%s: KernelSTDP needs finite w_min < w_max, got %r and %r"
                                                     % (label, rule["w_min"], rule["w_max"]))
@@ -236,6 +245,17 @@ class SharedKernel(_SharedWeights):
     def _rule(self) -> dict:
         values = self.projection._values
         return {name: float(values[name][0]) for name in KernelSTDP.rule_parameters if name in values}
+
+    def upload(self, values: dict) -> None:
+        """As the base; a new window forgets the winners (they are kept by window number)."""
+        super().upload(values)
+        if "window" in values and hasattr(self, "winner") and self._window_steps() != self.window_steps:
+            simulator.state.write(self.winner, np.full(self.winner.size, -1, np.int64))
+
+    def _window_steps(self) -> np.int64:
+        state = simulator.state
+        window = int(grid_steps(self._rule()["window"], state.dt, "KernelSTDP window"))
+        return np.int64(FOREVER if window >= FOREVER else window)
 
     def reset(self) -> None:
         """The learned kernel stays; the spikes and winners of the trial are forgotten."""
@@ -285,8 +305,7 @@ class SharedKernel(_SharedWeights):
         if not hasattr(self, "last_spike"):
             self.last_spike = state.device_array(np.full(self.projection.pre.size, -1, np.int64), np.int64)
             self.winner = state.device_array(np.full(3 * self.post_maps, -1, np.int64), np.int64)
-        window = int(grid_steps(rule["window"], state.dt, "KernelSTDP window"))
-        window = np.int64(FOREVER if window >= FOREVER else window)
+        window = self.window_steps = self._window_steps()
         limit = np.int32(-1 if rule["winners"] == np.inf else rule["winners"])
         post = self.projection.post._group.spike_list()
         pre = {name: propagation[name] for name in ("spike_ids", "spike_count", "spike_capacity")}
@@ -318,7 +337,10 @@ class PooledDense(_SharedWeights):
         connector = self.projection._connector
         self.pooled = tuple(int(x) for x in connector.get_post_pool_shape(self.pre_shape, connector.pool_shape,
                                                                            connector.pool_stride))
-        return connector.dense_weights(self.pre_shape, self.projection.post.size, self.pre_maps)
+        try:
+            return connector.dense_weights(self.pre_shape, self.projection.post.size, self.pre_maps)
+        except errors.InvalidDimensionsError as exc:
+            raise errors.InvalidDimensionsError("%s: %s" % (self.projection.label, exc)) from None
 
     def _per_cell(self) -> int:
         return self.projection.post.size

@@ -52,21 +52,27 @@ class PlasticCSR(StaticCSR):
             values = dict(values, weight=self.read("weight"))
         check_stdp(values, self.projection.label)
 
-    def _check_weights(self, block: dict, weight) -> None:
-        """Weights within the rule's bounds [w_min, w_max] (check_stdp's rule), compared on the device."""
+    def _check_weights(self, block: dict, weight):
+        """Weights within the rule's bounds [w_min, w_max] (check_stdp's rule), on the device, in the weights'
+        precision; a weight that the rounding puts at most 4 ulps beyond a bound is set to it."""
         state, values, span = simulator.state, self.projection._values, block["span"]
+        xp, dtype = state.backend.xp, weight.dtype
         with state.on_device():
-            bounds = [state.device_array(np.ascontiguousarray(np.broadcast_to(values[name], (self.size,))[span]),
-                                         np.float64) if not uniform(values[name]) else float(values[name][0])
-                      for name in ("w_min", "w_max")]
-            first = state.backend.to_host(state.backend.xp.flatnonzero(~((weight >= bounds[0]) &
-                                                                         (weight <= bounds[1])))[:1])
+            low, high = [state.device_array(np.ascontiguousarray(np.broadcast_to(values[name], (self.size,))[span]),
+                                            dtype) if not uniform(values[name]) else dtype.type(values[name][0])
+                         for name in ("w_min", "w_max")]
+            slack = 4 * np.finfo(dtype).eps
+            weight = xp.where((weight > high) & (weight - high <= slack * abs(high)), high, weight)
+            weight = xp.where((weight < low) & (low - weight <= slack * abs(low)), low, weight).astype(dtype)
+            first = state.backend.to_host(xp.flatnonzero(~((weight >= low) & (weight <= high)))[:1])
         if first.size:
             k = int(first[0])
             raise errors.InvalidParameterValueError(
-                "%s.normalize_weights: connection %d would get weight %g, outside the STDP bounds [w_min, w_max]; "
-                "nothing was changed" % (self.projection.label, span.start + k,
-                                         float(state.backend.to_host(weight[k:k + 1])[0])))
+                "%s.normalize_weights: connection %d would get weight %r, outside its STDP bounds [w_min, w_max] = "
+                "[%r, %r]; nothing was changed" % (
+                    self.projection.label, span.start + k, float(state.backend.to_host(weight[k:k + 1])[0]),
+                    *(float(np.broadcast_to(values[name], (self.size,))[span.start + k]) for name in ("w_min", "w_max"))))
+        return weight
 
     @property
     def axonal(self) -> bool:

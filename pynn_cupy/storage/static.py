@@ -257,15 +257,20 @@ class StaticCSR:
                     "%s.normalize_weights(%r): the weights onto cell %d of %r sum to %g, which no factor >= 0 makes "
                     "%g" % (label, total, cell, post.label, float(state.backend.to_host(sums[cell:cell + 1])[0]),
                             total))
-            weights = [(block["weight"] * factor[cell]).astype(block["weight"].dtype)
-                       for block, cell in zip(self.blocks, cells)]
-            for block, weight in zip(self.blocks, weights):
-                self._check_weights(block, weight)
+            with np.errstate(over="ignore"):
+                weights = [(block["weight"] * factor[cell]).astype(block["weight"].dtype)
+                           for block, cell in zip(self.blocks, cells)]
+            if any(bool(state.backend.to_host(~xp.isfinite(weight).all())) for weight in weights):
+                raise errors.InvalidWeightError("%s.normalize_weights(%r): weights beyond the range of %s"
+                                                % (label, total, state.precision))
+            weights = [self._check_weights(block, weight) for block, weight in zip(self.blocks, weights)]
             for block, weight in zip(self.blocks, weights):
                 state.write(block["weight"], weight)
 
-    def _check_weights(self, block: dict, weight) -> None:
-        """New weights of a block, on the device, checked before they are written (a strategy's bounds)."""
+    def _check_weights(self, block: dict, weight):
+        """New weights of a block, on the device, checked (a strategy's bounds) before they are written: returned,
+        or InvalidParameterValueError."""
+        return weight
 
     def _write_parameters(self, block: dict) -> None:
         """The block's device arrays of the synapse type's other parameters, from the projection's values."""

@@ -177,12 +177,17 @@ def test_pool_dense_over_maps_equals_a_projection_per_map(pool):
     assert stacked_connections == per_map_connections
 
 
-def test_pool_dense_over_maps_refuses_the_wrong_number_of_weights():
+def test_pool_dense_over_maps_refuses_bad_weights_and_pools():
     sim.setup(timestep=DT, device="cpu")
     source = sim.Population(2 * 4 * 4, sim.SpikeSourceArray(spike_times=[]), structure=grid3(2, 4, 4))
     post = sim.Population(3, sim.IF_curr_exp())
-    with pytest.raises(errors.InvalidDimensionsError, match="2 maps of .4, 4. pooled to .2, 2. and 3 .* need 24"):
-        sim.Projection(source, post, sim.PoolDenseConnector(np.ones(12), pool_shape=2), sim.PoolDense())
+    with pytest.raises(errors.InvalidDimensionsError, match="pool -> 3: .*2 maps of .4, 4. pooled to .2, 2. and 3 "
+                                                            ".* need 24"):
+        sim.Projection(source, post, sim.PoolDenseConnector(np.ones(12), pool_shape=2), sim.PoolDense(), label="pool -> 3")
+    with pytest.raises(errors.InvalidDimensionsError, match="pool_shape .6, 6. is larger than the presynaptic map"):
+        sim.Projection(source, post, sim.PoolDenseConnector(0.5, pool_shape=6), sim.PoolDense())
+    with pytest.raises(errors.InvalidParameterValueError, match="finite"):
+        sim.PoolDenseConnector(np.array([np.nan]))
     sim.Projection(source, post, sim.PoolDenseConnector(np.ones(24), pool_shape=2), sim.PoolDense())
     sim.run(1.0)
     sim.end()
@@ -191,6 +196,7 @@ def test_pool_dense_over_maps_refuses_the_wrong_number_of_weights():
 @pytest.mark.parametrize("case,error,words", [
     ("kernel maps", errors.InvalidDimensionsError, "3 x 3 maps .out, in. between .* .2 maps."),
     ("bad Grid3D", errors.InvalidDimensionsError, "aspect_ratioXZ"),
+    ("Grid3D ratios off", errors.InvalidDimensionsError, "aspect_ratioXY=1.3"),
     ("2-D kernel, Grid3D", errors.InvalidDimensionsError, "Grid2D"),
     ("3-D kernel", errors.InvalidParameterValueError, "4-D"),
     ("kernel_shape", errors.InvalidParameterValueError, "kernel_shape"),
@@ -204,6 +210,9 @@ def test_bad_maps_are_refused(case, error, words):
             sim.Projection(source, post, sim.ConvolutionConnector(np.ones((3, 3, 3, 3))), sim.Convolution())
         elif case == "bad Grid3D":
             odd = sim.Population(2 * 5 * 5, sim.IF_curr_exp(), structure=sim.space.Grid3D(1.0, 1.3))
+            sim.Projection(source, odd, sim.ConvolutionConnector(np.ones((2, 2, 3, 3))), sim.Convolution())
+        elif case == "Grid3D ratios off":   # 2 x 5 x 5 cells, but not with these ratios
+            odd = sim.Population(2 * 5 * 5, sim.IF_curr_exp(), structure=sim.space.Grid3D(1.3, 2.5))
             sim.Projection(source, odd, sim.ConvolutionConnector(np.ones((2, 2, 3, 3))), sim.Convolution())
         elif case == "2-D kernel, Grid3D":
             sim.Projection(source, post, sim.ConvolutionConnector(np.ones((3, 3))), sim.Convolution())

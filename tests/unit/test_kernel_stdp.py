@@ -154,6 +154,31 @@ def test_reset_keeps_the_kernel_and_forgets_winners():
     np.testing.assert_allclose(second, expected, rtol=0, atol=1e-12)
 
 
+def test_a_new_window_forgets_the_winners():
+    """set(window=...) between runs renumbers the windows: a winner of the old numbering must not block the new
+    window's (the spike at 26 ms learns, as in a network made with window=20 from the start)."""
+    learned = []
+    for change in (True, False):
+        sim.setup(timestep=1.0, precision="float64", device="cpu")
+        source = sim.Population(9, sim.SpikeSourceArray(spike_times=[[1.0, 21.0]] * 9), structure=sim.space.Grid2D(1.0))
+        post = sim.Population(4, sim.IF_curr_delta(tau_m=1.0, v_rest=0.0, v_reset=0.0, v_thresh=10.0, tau_refrac=0.5),
+                              structure=sim.space.Grid2D(1.0), initial_values={"v": 0.0})
+        drive = sim.Population(2, sim.SpikeSourceArray(spike_times=[[12.0], [25.0]]))
+        sim.Projection(drive, post, sim.FromListConnector([(0, 0, 50.0, 1.0), (1, 0, 50.0, 1.0)]), sim.StaticSynapse())
+        projection = sim.Projection(source, post, sim.ConvolutionConnector(np.full((2, 2), 0.5)), sim.KernelSTDP(
+            a_plus=0.1, a_minus=0.05, window=10.0 if change else 20.0))
+        sim.run(15.0)   # cell 0 fires at 13 ms: window 1 of 10 ms
+        if change:
+            projection.set(window=20.0)
+        else:
+            projection.set(a_plus=0.1)   # the same settings: the winner of (0, 20] stays
+        before = projection.get("weight", format="kernel")
+        sim.run(15.0)   # cell 0 fires at 26 ms: window 1 of 20 ms
+        learned.append(not np.allclose(before, projection.get("weight", format="kernel")))
+        sim.end()
+    assert learned == [True, True]
+
+
 def test_rule_parameters_read_and_set():
     projections, *_ = network([np.full((3, 3), 0.5)], sim_time=10.0)
     projection = projections[0]
@@ -176,6 +201,12 @@ def test_rule_parameters_read_and_set():
     ("dense", errors.NoModelAvailableError, ["KernelSTDP"]),
     ("bounds", errors.InvalidParameterValueError, ["w_min"]),
     ("winners", errors.InvalidParameterValueError, ["winners", "2.5"]),
+    ("winners text", errors.InvalidParameterValueError, ["winners", "'3'"]),
+    ("winners None", errors.InvalidParameterValueError, ["winners", "None"]),
+    ("winners bool", errors.InvalidParameterValueError, ["winners", "True"]),
+    ("winners list", errors.InvalidParameterValueError, ["winners", "[1, 2]"]),
+    ("rates list", errors.InvalidParameterValueError, ["a_plus", "[0.1, 0.2]", "one number"]),
+    ("rate above 1", errors.InvalidParameterValueError, ["a_plus", "5.0", "[0, 1]"]),
     ("radius", errors.InvalidParameterValueError, ["inhibition_radius", "winners=inf"]),
 ])
 def test_bad_use_is_refused(case, error, words):
@@ -186,7 +217,9 @@ def test_bad_use_is_refused(case, error, words):
     rows, cols = connector.get_post_shape((6, 6))
     target = sim.Population(rows * cols, sim.IF_curr_exp(), structure=sim.space.Grid2D(cols / rows))
     rule = {"window": dict(window=0.3), "bounds": dict(w_min=1.0, w_max=0.0), "winners": dict(winners=2.5),
-            "radius": dict(inhibition_radius=1)}.get(case, {})
+            "radius": dict(inhibition_radius=1), "winners text": dict(winners="3"), "winners None": dict(winners=None),
+            "winners bool": dict(winners=True), "winners list": dict(winners=[1, 2]),
+            "rates list": dict(a_plus=[0.1, 0.2]), "rate above 1": dict(a_plus=5.0)}.get(case, {})
     if case == "dense":
         connector = sim.PoolDenseConnector(0.5)
         target = sim.Population(3, sim.IF_curr_exp())

@@ -92,3 +92,32 @@ def test_shared_weights_are_refused():
     with pytest.raises(errors.NoModelAvailableError, match="shared"):
         projection.normalize_weights(1.0)
     sim.end()
+
+
+def test_weights_beyond_float32_are_refused():
+    sim.setup(timestep=DT, device="cpu", precision="float32")
+    pre, post = sim.Population(3, sim.SpikeSourceArray(spike_times=[1.0])), sim.Population(2, sim.IF_curr_exp())
+    projection = sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.5))
+    with pytest.raises(errors.InvalidWeightError, match="float32"):
+        projection.normalize_weights(1e40)
+    np.testing.assert_array_equal(projection.get("weight", format="array"), 0.5)
+    projection.normalize_weights(10 ** 20)   # a Python int beyond int64 is a number too
+    np.testing.assert_allclose(projection.get("weight", format="array"), 10 ** 20 / 3, rtol=1e-6)
+    sim.end()
+
+
+@pytest.mark.parametrize("precision,w_max,weight", [("float32", [0.3, 0.4, 0.5], 0.1), ("float64", 0.3, 0.298526)])
+def test_totals_on_the_bound_are_taken(precision, w_max, weight):
+    """One connection per cell normalized to exactly w_max: the rounding (float32 against float64 bounds, or one
+    ulp in float64) must not refuse it; the weight lands on the bound."""
+    sim.setup(timestep=DT, device="cpu", precision=precision)
+    pre, post = sim.Population(3, sim.SpikeSourceArray(spike_times=[1.0])), sim.Population(3, sim.IF_curr_exp())
+    synapse = sim.STDPMechanism(timing_dependence=sim.SpikePairRule(A_plus=0.01, A_minus=0.012),
+                                weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=0.3),
+                                weight=weight, delay=1.0)
+    projection = sim.Projection(pre, post, sim.OneToOneConnector(), synapse)
+    projection.set(w_max=np.array(w_max) if isinstance(w_max, list) else w_max)
+    projection.normalize_weights(0.3)
+    np.testing.assert_array_equal(projection.get("weight", format="list", with_address=False), [0.3] * 3)
+    sim.run(5.0)
+    sim.end()
