@@ -231,7 +231,7 @@ class PoolDenseConnector(SharedWeightsConnector):
         pooled = tuple(int(x) for x in self.get_post_pool_shape(pre_shape, self.pool_shape, self.pool_stride))
         if min(pooled) < 1:
             raise errors.InvalidDimensionsError("PoolDenseConnector: pool_shape %s is larger than the presynaptic "
-                                                "map, %s (rows, columns)" % (tuple(self.pool_shape),
+                                                "map, %s (rows, columns)" % (tuple(int(x) for x in self.pool_shape),
                                                                              tuple(int(x) for x in pre_shape)))
         n = maps * int(np.prod(pooled)) * n_post
         if isinstance(self.weights, RandomDistribution):
