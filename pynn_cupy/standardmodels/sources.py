@@ -34,14 +34,16 @@ class SpikeArraySource(DeviceModel):
         """The emission steps of each neuron's spikes: a spike at time t is emitted in the update step that ends
         at t (times between grid points go to the next grid point, as with pyNN.nest on the grid)."""
         trains = self._trains(p)
-        for train in trains:
-            if not np.isfinite(train).all():
-                raise errors.InvalidParameterValueError("spike_times must be finite, got %s" % train[:10])
-            if train.size > 1 and np.any(np.diff(train) < 0):
-                raise errors.InvalidParameterValueError(
-                    "spike_times must be sorted in increasing order, got %s" % train[:10])
         offsets = np.concatenate([[0], np.cumsum([train.size for train in trains])]).astype(np.int64)
         flat = np.concatenate(trains) if trains else np.zeros(0)
+        bad = ~np.isfinite(flat)
+        falls = np.flatnonzero(np.diff(flat) < 0) + 1   # a time below the one before it, within one train
+        bad[falls[np.isin(falls, offsets, invert=True)]] = True
+        if bad.any():
+            train = trains[int(np.searchsorted(offsets, np.flatnonzero(bad)[0], side="right")) - 1]
+            raise errors.InvalidParameterValueError(
+                "spike_times must be finite, got %s" % train[:10] if not np.isfinite(train).all() else
+                "spike_times must be sorted in increasing order, got %s" % train[:10])
         stamp = spike_stamp_steps(np.maximum(flat, 0.0), dt)   # off-grid times round up, as NEST
         if (flat < 0).any() or (stamp < 1).any():
             raise errors.InvalidParameterValueError(

@@ -10,13 +10,14 @@ import importlib
 import io
 import os
 import pickle
+import re
 from contextlib import redirect_stdout
 
 import numpy as np
 import pytest
 
 import pyNN.cupy as sim
-from pyNN import space as pynn_space
+from pyNN import errors, space as pynn_space
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.utility import ProgressBar, SimulationProgressBar
 
@@ -1279,4 +1280,42 @@ def test_spike_times_from_an_evaluated_parameter_space():
     celltype.parameter_space.evaluate()
     sources = sim.Population(2, celltype)
     assert [list(s.value) for s in sources.get("spike_times")] == [[1.0], [2.0, 3.0]]
+    sim.end()
+
+
+@pytest.mark.parametrize("trains", [
+    [[1.0, 2.5], [], [0.3], [4.0, 4.0, 9.9]],                                 # lists, an empty one, a repeat
+    (np.array([1.0, 2.5]), np.array([]), (0.3,), [4, 5]),                       # arrays, tuples, ints
+])
+@pytest.mark.parametrize("view", [False, True])
+def test_spike_trains_set_directly_equal_pyNNs_path(trains, view):
+    """set(spike_times=[a train per cell]) takes a short path to the group (pyNN.cupy); PyNN's own path (its
+    parameter space and translation) gives the same parameters and the same spikes."""
+    from pyNN import common
+    outcomes = []
+    for direct in (True, False):
+        sim.setup(timestep=0.1)
+        sources = sim.Population(6 if view else 4, sim.SpikeSourceArray(spike_times=[8.0]))
+        target = sources[1:5] if view else sources
+        if direct:
+            target.set(spike_times=trains)
+        else:
+            (common.PopulationView if view else common.Population).set(target, spike_times=trains)
+        sources.record("spikes")
+        sim.run(12.0)
+        outcomes.append(([list(s.value) for s in sources.get("spike_times")],
+                         [list(np.asarray(t)) for t in sources.get_data().segments[0].spiketrains]))
+        sim.end()
+    assert outcomes[0] == outcomes[1]
+
+
+def test_spike_trains_set_directly_are_checked():
+    sim.setup(timestep=0.1)
+    sources = sim.Population(3, sim.SpikeSourceArray(spike_times=[[1.0], [1.5], [2.0]]), label="in")
+    for trains, words in (([[1.0], [3.0, 2.0], [1.0]], "sorted in increasing order, got [3. 2.]"),
+                          ([[1.0], [2.0], [np.inf]], "finite, got [inf]"),
+                          ([[1.0], [2.0], [-1.0]], "after 0 ms")):
+        with pytest.raises(errors.InvalidParameterValueError, match=r"population 'in'.*" + re.escape(words)):
+            sources.set(spike_times=trains)
+        assert [list(s.value) for s in sources.get("spike_times")] == [[1.0], [1.5], [2.0]]
     sim.end()
