@@ -119,7 +119,6 @@ class ConvNet:
                                    structure=sim.space.Grid3D(aspect_ratioXY=1.0, aspect_ratioXZ=MAP_SIDE / n_maps))
         inhibition = sim.Population(MAP_SIDE ** 2, sim.IF_curr_delta(v_thresh=0.5, **once), initial_values={"v": 0.0},
                                     structure=sim.space.Grid2D(aspect_ratio=1.0), label="lateral inhibition")
-        self.unrecorded = [self.inputs, inhibition]
         weights = RandomDistribution("normal_clipped", mu=0.8, sigma=0.05, low=0.0, high=1.0, rng=NumpyRNG(seed))
         kernel = np.asarray(weights.next(n_maps * 2 * KERNEL ** 2)).reshape(n_maps, 2, KERNEL, KERNEL)
         self.kernel = sim.Projection(self.inputs, self.maps, sim.ConvolutionConnector(kernel),
@@ -159,7 +158,6 @@ class ConvNet:
                        sim.Convolution(delay=DT))
         sim.Projection(inhibition, self.maps_2, sim.ConvolutionConnector(np.full((n2, 1, 1, 1), INHIBITION)),
                        sim.Convolution(delay=DT))
-        self.unrecorded += [self.pool, inhibition, self.maps]
         self.top, self.trial = self.maps_2, TRIAL_2
 
     def set_rates(self, a_plus: float, a_minus: float, layer: int = 1) -> None:
@@ -172,8 +170,6 @@ class ConvNet:
         self.inputs.set(spike_times=coding.to_spike_source_arrays(latencies, t_offset=DT))
         sim.run(self.trial)
         first = None
-        for population in self.unrecorded + ([] if record else [self.top]):
-            population.get_data(clear=True)   # else reset() caches an empty segment of each: ~25 kB per image
         if record:
             ids, times = self.top.get_data("spikes", clear=True).segments[-1].spiketrains.multiplexed
             first = np.full(self.top.size, np.nan)
