@@ -63,9 +63,10 @@ KERNEL void propagate_pool_dense(
 // Kernel STDP (KernelSTDP, pyNN.cupy's extension; the rule of Kheradpisheh et al. 2018, Neural Networks 99:56,
 // eq. 3): in each window of `window_steps` steps, the first postsynaptic spike of each map (the lowest cell index
 // among those of the earliest step) wins, or only a few across the maps (kernel_stdp_winner), and each winner's
-// map learns at the winner's place only: an entry whose presynaptic cell fired in the window at or before the winner's step gains
-// a_plus * (w - w_min) (w_max - w) / (w_max - w_min), every other entry in the image loses a_minus times the same
-// (a w (1 - w) for weights in [0, 1], as the paper). Launched after the step's propagation, in this order.
+// map learns at the winner's place only: an entry whose presynaptic cell fired in the window at or before the
+// winner's step gains a_plus * (w - w_min) (w_max - w) / (w_max - w_min), every other entry in the image loses
+// a_minus times the same (a w (1 - w) for weights in [0, 1], as the paper). Launched after the step's propagation,
+// in this order.
 KERNEL void kernel_stdp_pre(const long long* clock, const int* spike_ids, const int* spike_count, int spike_capacity,
                             long long* last_spike)
 {

@@ -241,7 +241,8 @@ class PoolDenseConnector(SharedWeightsConnector):
                 raise errors.InvalidDimensionsError(
                     "PoolDenseConnector: a presynaptic population of %s%s pooled to %s and %d postsynaptic cells "
                     "need %d weights, got %d" % ("%d maps of " % maps if maps > 1 else "shape ",
-                                                 tuple(int(x) for x in pre_shape), pooled, n_post, n, self.weights.size))
+                                                 tuple(int(x) for x in pre_shape), pooled, n_post, n,
+                                                 self.weights.size))
             values = self.weights
         else:
             values = np.full(n, float(self.weights))

@@ -19,36 +19,35 @@ per image for the features; 11 min with a projection per map and input). --maps-
 (seeds 1-2; --per-map 66-73 %). Fashion-MNIST, 2000 / 1000: 79.6 %, and 72.1 % with --per-map, whose maps learn
 nearly the same edge (see the README).
 
-Network (dt 0.1 ms): images -> DoG on/off maps (7x7, sigmas 1, 2) -> one spike per cell at a latency of 0 to
-15 ms (stronger earlier), one SpikeSourceArray population of two 28x28 maps (Grid3D) -> one population of n_maps
-feature maps of 24x24 IF_curr_delta cells (non-leaky, threshold 15, at most one spike per image), each map fed by
-an on and an off 5x5 kernel: one projection with a (n_maps, 2, 5, 5) kernel (pyNN.cupy's multi-map
-ConvolutionConnector + KernelSTDP, weights drawn N(0.8, 0.05) in [0, 1]; with one projection per map and input,
-sPyNNaker's way, the same network ran 1.7x slower at 8 maps and 2.5x at 30) -> lateral inhibition: every map drives the cell of
-its place in a 24x24 population (a (1, n_maps, 1, 1) kernel of ones), which inhibits every map there (an
-(n_maps, 1, 1, 1) kernel), so that the first map to fire at a place silences the others there. KernelSTDP learns
-at 5 winners per image, the first spikes of different maps at least 3 cells apart (winners=5,
-inhibition_radius=2: the competition of the paper's SpykeTorch reimplementation; with --per-map, at every map's
-first spike, which lets the maps drift to the same common edge) with a+ = 0.004, a- = 0.003, both doubled every
-min(500, n_train / 8) images until a+ = 0.15. Each image is one trial: set the input spike times, run 20 ms, read
-the spikes, reset() (kernels kept, winners forgotten). Readout: learning off, each map's first-spike latencies
-(value 1 - t / 20 ms, 0 when silent) max-pooled over 6x6 windows with stride 3 (7x7 regions), a LinearSVC (C = 0.1)
-trained on the training images' features.
-With --maps-2 N (the paper's MNIST network has 100): 2x2 max pooling with stride 2 of every first map (a pooling
-cell fires at the first spike under it; a (n_maps, n_maps, 2, 2) kernel, one map to itself) -> N maps of 8x8 cells
+Network (dt 0.1 ms): images -> DoG on/off maps (7x7, sigmas 1, 2) -> one spike per cell at a latency of 0 to 15 ms
+(stronger earlier), one SpikeSourceArray population of two 28x28 maps (Grid3D) -> one population of n_maps feature
+maps of 24x24 IF_curr_delta cells (non-leaky, threshold 15, at most one spike per image), each map fed by an on and
+an off 5x5 kernel: one projection with a (n_maps, 2, 5, 5) kernel (pyNN.cupy's multi-map ConvolutionConnector +
+KernelSTDP, weights drawn N(0.8, 0.05) in [0, 1]; with one projection per map and input, sPyNNaker's way, the same
+network ran 1.7x slower at 8 maps and 2.5x at 30) -> lateral inhibition: every map drives the cell of its place in a
+24x24 population (a (1, n_maps, 1, 1) kernel of ones), which inhibits every map there (an (n_maps, 1, 1, 1) kernel),
+so that the first map to fire at a place silences the others there. KernelSTDP learns at 5 winners per image, the
+first spikes of different maps at least 3 cells apart (winners=5, inhibition_radius=2: the competition of the
+paper's SpykeTorch reimplementation; with --per-map, at every map's first spike, which lets the maps drift to the
+same common edge) with a+ = 0.004, a- = 0.003, both doubled every min(500, n_train / 8) images until a+ = 0.15. Each
+image is one trial: set the input spike times, run 20 ms, read the spikes, reset() (kernels kept, winners
+forgotten). Readout: learning off, each map's first-spike latencies (value 1 - t / 20 ms, 0 when silent) max-pooled
+over 6x6 windows with stride 3 (7x7 regions), a LinearSVC (C = 0.1) trained on the training images' features.
+With --maps-2 N (the paper's MNIST network has 100): 2x2 max pooling with stride 2 of every first map (a pooling cell
+fires at the first spike under it; a (n_maps, n_maps, 2, 2) kernel, one map to itself) -> N maps of 8x8 cells
 (threshold 10, as the paper's conv2) learning one (N, n_maps, 5, 5) kernel at 8 winners per image, 2 cells apart,
-with their own lateral inhibition;
-30 ms per image; the second layer learns in a second pass over the training images, the first one's kernel fixed;
-the readout pools the second maps' first spikes over 4x4 windows with stride 2 (3x3 regions).
+with their own lateral inhibition; 30 ms per image; the second layer learns in a second pass over the training
+images, the first one's kernel fixed; the readout pools the second maps' first spikes over 4x4 windows with stride 2
+(3x3 regions).
 
-Differences from the paper: two convolutional layers at most (the paper trains two for MNIST, three for Caltech,
-and reads a global max pooling of the last one; that one region per map gave 37-42 % at --quick scale with 20-40
-second maps, regions of 4x4 69-77 %); among spikes of one time step the lowest index wins (the paper: the
-largest potential), hence dt = 0.1 ms rather than 1 ms, which makes such ties rare (--per-map, 8 maps, 200
-training images, 500 test images: 94 %; at dt = 1 ms 81 %, without the lateral inhibition 91 %); lateral inhibition acts 2 steps (0.2 ms) after a spike, through the inhibitory
-population; one pass over a few thousand images rather than learning until convergence on the 60000 MNIST training
-images; a+ doubles every 500 images as in the paper's SpykeTorch reimplementation, or sooner (n_train / 8) for
-short runs.
+Differences from the paper: two convolutional layers at most (the paper trains two for MNIST, three for Caltech, and
+reads a global max pooling of the last one; that one region per map gave 37-42 % at --quick scale with 20-40 second
+maps, regions of 4x4 69-77 %); among spikes of one time step the lowest index wins (the paper: the largest
+potential), hence dt = 0.1 ms rather than 1 ms, which makes such ties rare (--per-map, 8 maps, 200 training images,
+500 test images: 94 %; at dt = 1 ms 81 %, without the lateral inhibition 91 %); lateral inhibition acts 2 steps
+(0.2 ms) after a spike, through the inhibitory population; one pass over a few thousand images rather than learning
+until convergence on the 60000 MNIST training images; a+ doubles every 500 images as in the paper's SpykeTorch
+reimplementation, or sooner (n_train / 8) for short runs.
 """
 from __future__ import annotations
 

@@ -183,7 +183,8 @@ def test_pool_dense_over_maps_refuses_bad_weights_and_pools():
     post = sim.Population(3, sim.IF_curr_exp())
     with pytest.raises(errors.InvalidDimensionsError, match="pool -> 3: .*2 maps of .4, 4. pooled to .2, 2. and 3 "
                                                             ".* need 24"):
-        sim.Projection(source, post, sim.PoolDenseConnector(np.ones(12), pool_shape=2), sim.PoolDense(), label="pool -> 3")
+        sim.Projection(source, post, sim.PoolDenseConnector(np.ones(12), pool_shape=2), sim.PoolDense(),
+                       label="pool -> 3")
     with pytest.raises(errors.InvalidDimensionsError, match="pool_shape .6, 6. is larger than the presynaptic map"):
         sim.Projection(source, post, sim.PoolDenseConnector(0.5, pool_shape=6), sim.PoolDense())
     with pytest.raises(errors.InvalidParameterValueError, match="finite"):
