@@ -121,8 +121,10 @@ class DiehlCook:
             self.inputs.set(rate=0.0)
             self.sim.run(REST)
             self.presentations += 1
-            trains = self.excitatory.get_data("spikes", clear=True).segments[0].spiketrains
-            counts = np.array([len(train) for train in trains])
+            ids, _ = self.excitatory.get_data("spikes", clear=True).segments[0].spiketrains.multiplexed
+            counts = np.zeros(self.excitatory.size, dtype=int)
+            if len(ids):   # PyNN's id_to_index fails on no ids
+                np.add.at(counts, self.excitatory.id_to_index(np.asarray(ids, dtype=int)), 1)
             if counts.sum() >= MIN_SPIKES or intensity >= MAX_INTENSITY:
                 break
             intensity += 1
