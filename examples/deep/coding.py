@@ -115,10 +115,10 @@ def to_spike_source_arrays(times: np.ndarray, t_offset: float | Sequence[float] 
     sample, cell = np.nonzero(~np.isnan(t))
     values = t[sample, cell]
     order = np.lexsort((values, cell))                  # by cell, then by time
-    cell, values = cell[order], values[order]
-    bounds = np.searchsorted(cell, np.arange(n_cells + 1))
-    flat = values.tolist()
-    return [flat[bounds[i]:bounds[i + 1]] for i in range(n_cells)]
+    trains = [[] for _ in range(n_cells)]
+    for c, v in zip(cell[order].tolist(), values[order].tolist()):
+        trains[c].append(v)
+    return trains
 
 
 def poisson_rates(images: np.ndarray, max_rate: float = 63.75) -> np.ndarray:
