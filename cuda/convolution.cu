@@ -76,7 +76,8 @@ KERNEL void kernel_stdp_pre(const long long* clock, const int* spike_ids, const 
     }
 }
 
-// winner: per postsynaptic map, [the window of its last winner (-1: none yet), its step, its cell]. Without a limit
+// winner: per postsynaptic map, [the window of its last winner (-1: none yet), its step, its cell], then the last
+// step in which any map won (read first by kernel_stdp_update, which has nothing to do in most steps). Without a limit
 // (max_winners < 0), a thread per map: its first spike wins. With one (SpykeTorch's get_k_winners for Kheradpisheh
 // et al.), one thread: in each step, the lowest-index spike of a map without a winner in this window and farther
 // than `radius` cells (rows or columns) from every winner of this window, in any map, wins, again and again until
@@ -111,6 +112,7 @@ KERNEL void kernel_stdp_winner(const long long* clock, const int* post_spike_ids
                 w[0] = window;
                 w[1] = clock[0];
                 w[2] = best % post_map;
+                winner[3 * out_maps] = clock[0];
                 ++found;
             }
         }
@@ -128,6 +130,7 @@ KERNEL void kernel_stdp_winner(const long long* clock, const int* post_spike_ids
         w[0] = window;
         w[1] = clock[0];
         w[2] = first % post_map;
+        winner[3 * out_maps] = clock[0];   // the same value from every thread that writes it
     }
 }
 
@@ -140,6 +143,7 @@ KERNEL void kernel_stdp_update(
     REAL a_minus, REAL w_min, REAL w_max, REAL* kernel)
 {
     const long long now = clock[0];
+    if (winner[3 * out_maps] != now) return;   // no map won in this step
     const int positions = kernel_rows * kernel_cols;
     GRID_STRIDE(e, (long long)out_maps * in_maps * positions) {
         const int out = (int)(e / ((long long)in_maps * positions)), in = (int)(e / positions) % in_maps;

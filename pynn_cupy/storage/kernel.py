@@ -304,7 +304,7 @@ class SharedKernel(_SharedWeights):
         state, rule = simulator.state, self._rule()
         if not hasattr(self, "last_spike"):
             self.last_spike = state.device_array(np.full(self.projection.pre.size, -1, np.int64), np.int64)
-            self.winner = state.device_array(np.full(3 * self.post_maps, -1, np.int64), np.int64)
+            self.winner = state.device_array(np.full(3 * self.post_maps + 1, -1, np.int64), np.int64)
         window = self.window_steps = self._window_steps()
         limit = np.int32(-1 if rule["winners"] == np.inf else rule["winners"])
         post = self.projection.post._group.spike_list()
