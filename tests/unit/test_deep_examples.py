@@ -103,13 +103,15 @@ def test_diehl_cook_quick(tmp_path, variant):
     IF_cond_exp_adaptive_threshold and with the standard-PyNN GIF_cond_exp stand-in.
 
     --quick (100 excitatory cells, 300 training images once, labels from the responses to them, 100 test images)
-    gave 72-74 % for seeds 1..3 (standard: 73 % for seed 1), about 30 s on one core. With their theta_plus of 0.05 mV
-    (homeostasis too slow for 300 images: about 20 cells learn a digit) it gives 33-38 %. With 100 images the
-    binomial standard error is about 4.5 points, so requiring >= 55 % (chance 10 % + 45 points) leaves 4 standard
-    errors below the worst seed seen and fails the network whose thresholds did not spread the learning."""
+    gave 67-68 % for seeds 1..2 (standard: 64 % for seed 1), about 40 s on one core; its A_plus of 0.003 is paced
+    for more images per cell (400 cells x 4000 images: 86.8 %), 0.01 gave 70-74 % here. With their theta_plus of
+    0.05 mV (homeostasis too slow for 300 images: about 20 cells learn a digit) it gives 33-38 %. With 100 images
+    the binomial standard error is about 4.8 points, so requiring >= 50 % (chance 10 % + 40 points) leaves 3
+    standard errors below the lowest figure seen and fails the network whose thresholds did not spread the
+    learning."""
     options = ("--standard",) if variant == "standard" else ()
     out = run_example("diehl_cook.py", tmp_path, ("diehl_cook_weights.png",), *options)
     found = re.search(r"test accuracy: ([\d.]+) %", out)
     assert found, out[-3000:]
-    assert float(found.group(1)) >= 10.0 + 45.0, out
+    assert float(found.group(1)) >= 10.0 + 40.0, out
     assert ("GIF_cond_exp" in out) == (variant == "standard"), out
