@@ -21,11 +21,18 @@
 // tau_minus = tau) with a_plus = eta and a_minus = alpha eta (alpha = 2 rho tau):
 //   at a postsynaptic spike's arrival  w <- min(w_max, w + eta K+)
 //   at a presynaptic spike             w <- max(w_min, min(w_max, w + eta K-) - alpha eta)
+// TripletRule (NEST's stdp_triplet_synapse; Pfister & Gerstner 2006, all-to-all): second traces Y2 (tau_plus_triplet,
+// presynaptic) and X2 (tau_minus_triplet, postsynaptic), kept as Y and X; the amplitudes grow with them:
+//   at a postsynaptic spike of step q (arriving at q + d)  A_plus  -> A_plus + A_plus_triplet X2_j(q)
+//   at a presynaptic spike of step s                      A_minus -> A_minus + A_minus_triplet Y2_i(s)
+// in the weight dependence's formulas above (additive with w_min = 0: NEST's arithmetic). A second spike of a
+// source in the same step sees the first in Y2 (NEST: Kplus_triplet += 1 after each).
 // Parameters are arrays read at [k * per_synapse]: one value for the projection, or one per synapse.
 #include "common.cuh"
 
 #define RULE_SPIKE_PAIR 0
 #define RULE_VOGELS 1
+#define RULE_TRIPLET 2
 
 // x^mu, with the exponents of the additive and multiplicative dependences without a call to pow (IEEE pow gives
 // exactly 1 and x for them, so the results are NEST's bit for bit)
@@ -132,7 +139,8 @@ KERNEL void stdp_facilitate(
     const long long* clock, int H, const int* history_ids, const int* history_counts, int history_capacity,
     int lanes, int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre,
     const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, const REAL* mu_plus, int per_synapse,
-    int rule, int synapse_traces, const REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt)
+    int rule, int synapse_traces, const REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt,
+    int n_post, const REAL* post_trace2, const REAL* a3_plus)
 {
     const long long step = clock[0];
     const int most = busiest_slot(step, H, history_counts, n_delays, delay_values);
@@ -143,17 +151,20 @@ KERNEL void stdp_facilitate(
             if (from < 0) continue;
             const long long slot = from % H;
             if (k >= history_counts[slot]) continue;
-            const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
+            const int post = history_ids[slot * history_capacity + k];
+            const long long segment = (long long)post * n_delays + dk;
             const long long end = col_ptr[segment + 1];
             if (synapse_traces || per_synapse || rule != RULE_SPIKE_PAIR) {
+                const REAL x2 = rule == RULE_TRIPLET ? post_trace2[slot * n_post + post] : (REAL)0;
                 for (long long c = col_ptr[segment] + lane; c < end; c += lanes) {
                     const int s = perm[c];
                     PREFETCH(weight, perm, c + 16 * lanes, end);
                     const long long p = (long long)s * per_synapse;
                     const REAL k_plus = synapse_traces
                         ? synapse_trace(kplus, s, last_pre, col_pre[c], step, dt, tau_plus[s]) : pre_trace[col_pre[c]];
-                    weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
-                                                    : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
+                    const REAL a = rule == RULE_TRIPLET ? a_plus[p] + a3_plus[p] * x2 : a_plus[p];
+                    weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a, w_max[p])
+                                                    : stdp_potentiate(weight[s], k_plus, a, w_max[p], mu_plus[p]);
                 }
                 continue;
             }
@@ -185,7 +196,8 @@ KERNEL void stdp_depress_propagate(
     const long long* row_ptr, const int* target, REAL* weight, const unsigned short* delay_steps, int slot_size,
     REAL* ring, int H, int n_post, int target_base, const REAL* post_trace, const REAL* a_minus, const REAL* w_min,
     const REAL* w_max, const REAL* mu_minus, int per_synapse, const REAL* a_plus, int rule, const int* rank,
-    const int* multiplicity, int synapse_traces, REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt)
+    const int* multiplicity, int synapse_traces, REAL* kplus, const long long* last_pre, const REAL* tau_plus, REAL dt,
+    const REAL* pre_trace2, const REAL* a3_minus)
 {
     const long long step = clock[0], now_h = step % H, now_l = step % L;
     const int count = spikes_this_step(spike_count, spike_capacity);
@@ -199,8 +211,9 @@ KERNEL void stdp_depress_propagate(
             const REAL k_minus = post_trace[slot * n_post + (target[j] - target_base)];
             REAL w = weight[j];
             for (int r = 0; r < spikes; ++r) {
+                const REAL a = rule == RULE_TRIPLET ? a_minus[p] + a3_minus[p] * (pre_trace2[pre] + (REAL)r) : a_minus[p];
                 w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
-                                        : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus[p]);
+                                        : stdp_depress(w, k_minus, a, w_min[p], w_max[p], mu_minus[p]);
                 atomicAdd(&ring[slot_after(now_l, d, L) * slot_size + target[j]], w);
             }
             weight[j] = w;
@@ -232,12 +245,13 @@ KERNEL void stdp_facilitate_axonal(
     int n_delays, const int* delay_values, const long long* col_ptr, const int* perm, const int* col_pre, int n_pre,
     const REAL* pre_trace, REAL* weight, const REAL* a_plus, const REAL* w_max, const REAL* mu_plus, int per_synapse,
     int rule, int synapse_traces, const REAL* kplus, const REAL* kplus_pending, const long long* last_arrival,
-    const REAL* tau_plus, REAL dt)
+    const REAL* tau_plus, REAL dt, const REAL* post_trace2, const REAL* a3_plus)
 {
     const long long step = clock[0];
     const int count = spikes_this_step(spike_count, spike_capacity);
     GRID_STRIDE(t, (long long)count * lanes) {
         const int post = spike_ids[t / lanes], lane = (int)(t % lanes);
+        const REAL x2 = rule == RULE_TRIPLET ? post_trace2[post] : (REAL)0;   // not yet updated by this step's spikes
         for (int dk = 0; dk < n_delays; ++dk) {
             const long long slot = slot_before(step % H, delay_values[dk], H);   // before step 0: zeros
             const long long segment = (long long)post * n_delays + dk;
@@ -249,8 +263,9 @@ KERNEL void stdp_facilitate_axonal(
                 const REAL k_plus = synapse_traces
                     ? arrival_trace(kplus, kplus_pending, last_arrival, s, step, dt, tau_plus[s])
                     : pre_trace[slot * n_pre + col_pre[c]];
-                weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a_plus[p], w_max[p])
-                                                : stdp_potentiate(weight[s], k_plus, a_plus[p], w_max[p], mu_plus[p]);
+                const REAL a = rule == RULE_TRIPLET ? a_plus[p] + a3_plus[p] * x2 : a_plus[p];
+                weight[s] = rule == RULE_VOGELS ? vogels_potentiate(weight[s], k_plus, a, w_max[p])
+                                                : stdp_potentiate(weight[s], k_plus, a, w_max[p], mu_plus[p]);
             }
         }
     }
@@ -267,7 +282,7 @@ KERNEL void stdp_depress_axonal(
     const int* target, REAL* weight, int L, int slot_size, REAL* ring, int target_base, const REAL* post_trace, const REAL* a_plus,
     const REAL* a_minus, const REAL* w_min, const REAL* w_max, const REAL* mu_minus, int per_synapse, int rule,
     const int* history_spikes, int synapse_traces, REAL* kplus, REAL* kplus_pending, long long* last_arrival,
-    const REAL* tau_plus, REAL dt)
+    const REAL* tau_plus, REAL dt, int n_pre, const REAL* pre_trace2, const REAL* a3_minus)
 {
     const long long arrival = clock[0] + 1, arrival_slot = arrival % L;
     const int most = busiest_slot(arrival, H, history_counts, n_delays, delay_values);
@@ -280,8 +295,11 @@ KERNEL void stdp_depress_axonal(
             if (k >= history_counts[slot]) continue;
             const int spikes = history_spikes[slot * history_capacity + k];   // 0: not its source's first entry
             if (spikes == 0) continue;
-            const long long segment = (long long)history_ids[slot * history_capacity + k] * n_delays + dk;
+            const int pre = history_ids[slot * history_capacity + k];
+            const long long segment = (long long)pre * n_delays + dk;
             const long long end = row_ptr_delay[segment + 1];
+            // Y2 of the arrivals before this one: the emissions before step `from`
+            const REAL y2 = rule == RULE_TRIPLET ? pre_trace2[slot * n_pre + pre] : (REAL)0;
             for (long long i = row_ptr_delay[segment] + lane; i < end; i += lanes) {
                 const int j = row_perm[i];
                 PREFETCH(weight, row_perm, i + 16 * lanes, end);
@@ -289,8 +307,9 @@ KERNEL void stdp_depress_axonal(
                 const REAL k_minus = post_trace[target[j] - target_base];
                 REAL w = weight[j];
                 for (int r = 0; r < spikes; ++r) {
+                    const REAL a = rule == RULE_TRIPLET ? a_minus[p] + a3_minus[p] * (y2 + (REAL)r) : a_minus[p];
                     w = rule == RULE_VOGELS ? vogels_depress(w, k_minus, a_plus[p], a_minus[p], w_min[p], w_max[p])
-                                            : stdp_depress(w, k_minus, a_minus[p], w_min[p], w_max[p], mu_minus[p]);
+                                            : stdp_depress(w, k_minus, a, w_min[p], w_max[p], mu_minus[p]);
                     atomicAdd(&ring[arrival_slot * slot_size + target[j]], w);
                 }
                 weight[j] = w;

@@ -26,7 +26,7 @@ from .standardmodels.synapses import (StaticSynapse, TsodyksMarkramSynapse, Simp
                                       StochasticTsodyksMarkramSynapse, MultiQuantalSynapse, ElectricalSynapse,
                                       STDPMechanism, SpikePairRule, AdditiveWeightDependence,
                                       MultiplicativeWeightDependence, AdditivePotentiationMultiplicativeDepression,
-                                      GutigWeightDependence, Vogels2011Rule)
+                                      GutigWeightDependence, Vogels2011Rule, TripletRule)
 from .standardmodels.electrodes import DCSource, ACSource, StepCurrentSource, NoisyCurrentSource  # noqa: F401
 from .populations import Population, PopulationView, Assembly           # noqa: F401
 from .projections import Projection                                     # noqa: F401

@@ -1,5 +1,6 @@
-"""Synapse types: StaticSynapse, and STDPMechanism with SpikePairRule and PyNN's four weight dependences
-(NEST's stdp_synapse; the rule and its arithmetic are in cuda/stdp.cu)."""
+"""Synapse types: StaticSynapse, and STDPMechanism with SpikePairRule, TripletRule (a pyNN.cupy extension) or
+Vogels2011Rule and PyNN's four weight dependences (NEST's stdp_synapse, stdp_triplet_synapse and
+vogels_sprekeler_synapse; the rules and their arithmetic are in cuda/stdp.cu)."""
 import numpy as np
 from pyNN import errors
 from pyNN.standardmodels import build_translations, synapses
@@ -75,13 +76,14 @@ class STDPMechanism(synapses.STDPMechanism):
 
     def __init__(self, timing_dependence=None, weight_dependence=None, voltage_dependence=None,
                  dendritic_delay_fraction=1.0, weight=0.0, delay=None):
-        if not (isinstance(timing_dependence, SpikePairRule) and isinstance(weight_dependence, _WeightDependence)
+        if not (isinstance(timing_dependence, (SpikePairRule, TripletRule))
+                and isinstance(weight_dependence, _WeightDependence)
                 or isinstance(timing_dependence, Vogels2011Rule)
                 and isinstance(weight_dependence, AdditiveWeightDependence)):
             raise errors.NoModelAvailableError(
-                "pyNN.cupy's STDPMechanism takes its SpikePairRule with one of its weight dependences (Additive, "
-                "Multiplicative, AdditivePotentiationMultiplicativeDepression, Gutig), or its Vogels2011Rule with "
-                "AdditiveWeightDependence; got %s and %s"
+                "pyNN.cupy's STDPMechanism takes its SpikePairRule or TripletRule with one of its weight dependences "
+                "(Additive, Multiplicative, AdditivePotentiationMultiplicativeDepression, Gutig), or its "
+                "Vogels2011Rule with AdditiveWeightDependence; got %s and %s"
                 % (type(timing_dependence).__name__, type(weight_dependence).__name__))
         if voltage_dependence is not None:
             raise errors.NoModelAvailableError("pyNN.cupy has no voltage-dependent STDP")
@@ -106,6 +108,25 @@ class STDPMechanism(synapses.STDPMechanism):
 class SpikePairRule(synapses.SpikePairRule):
     __doc__ = synapses.SpikePairRule.__doc__
     translations = _identity("tau_plus", "tau_minus", "A_plus", "A_minus")
+    possible_models = {"stdp"}
+
+
+class TripletRule(synapses.STDPTimingDependence):
+    """All-to-all triplet STDP (Pfister & Gerstner 2006, J. Neurosci. 26:9673; NEST's stdp_triplet_synapse), a
+    pyNN.cupy extension. Presynaptic traces r1, r2 (tau_plus, tau_plus_triplet, ms) and postsynaptic o1, o2
+    (tau_minus, tau_minus_triplet, ms) each add 1 per spike; with the weight dependence's formulas:
+
+        at a postsynaptic spike (reaching the synapse after the delay)  dw = w_max r1 (A_plus + A_plus_triplet o2)
+        at a presynaptic spike                                         dw = -w_max o1 (A_minus + A_minus_triplet r2)
+
+    o2 and r2 taken just before the spike. The amplitudes are fractions of w_max, as SpikePairRule's: NEST's Aplus
+    is A_plus * w_max, and so on. With AdditiveWeightDependence and w_min = 0 it is stdp_triplet_synapse; other
+    weight dependences scale the two amplitudes as they scale SpikePairRule's. Defaults: Pfister & Gerstner's
+    all-to-all minimal model of visual cortex. The four time constants are one value per projection; the
+    amplitudes may differ between connections."""
+    default_parameters = {"tau_plus": 16.8, "tau_minus": 33.7, "tau_plus_triplet": 101.0, "tau_minus_triplet": 125.0,
+                          "A_plus": 5e-10, "A_minus": 7e-3, "A_plus_triplet": 6.2e-3, "A_minus_triplet": 2.3e-4}
+    translations = _identity(*default_parameters)
     possible_models = {"stdp"}
 
 
@@ -163,10 +184,13 @@ def check_stdp(values: dict, label: str) -> None:
     def bad(name, mask, rule):
         if mask.any():
             raise errors.InvalidParameterValueError("%s: %s %s, got %s" % (label, name, rule, values[name][mask][:5]))
-    vogels = "eta" in values
-    for name in ("tau",) if vogels else ("tau_plus", "tau_minus"):
+    vogels, triplet = "eta" in values, "A_plus_triplet" in values
+    taus = ("tau",) if vogels else ("tau_plus", "tau_minus") + (("tau_plus_triplet", "tau_minus_triplet") if triplet
+                                                                  else ())
+    amplitudes = ("A_plus", "A_minus") + (("A_plus_triplet", "A_minus_triplet") if triplet else ())
+    for name in taus:
         bad(name, ~(values[name] > 0), "must be positive")
-    for name in ("eta", "rho") if vogels else ("A_plus", "A_minus", "mu_plus", "mu_minus"):
+    for name in ("eta", "rho") if vogels else amplitudes + ("mu_plus", "mu_minus"):
         bad(name, ~(values[name] >= 0), "must not be negative")
     bad("w_max", values["w_max"] == 0, "must not be 0 (weights are normalized by it, as NEST's Wmax)")
     bad("w_min", ~(values["w_min"] <= values["w_max"]), "must not be above w_max (%s)" % values["w_max"][:1])
@@ -176,7 +200,7 @@ def check_stdp(values: dict, label: str) -> None:
                                                                      values["w_max"][span], label))
     else:
         check_weight_bounds(weight, values["w_min"], values["w_max"], label)
-    for name in ("tau",) if vogels else ("tau_minus",):   # per postsynaptic cell in NEST
+    for name in taus if vogels or triplet else ("tau_minus",):   # per postsynaptic cell in NEST
         if values[name].size and not (values[name] == values[name].flat[0]).all():
             raise errors.NoModelAvailableError(
                 "pyNN.cupy: %s: %s differs between connections (%s, ...); per-connection values of %s are not "

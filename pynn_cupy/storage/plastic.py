@@ -1,7 +1,8 @@
-"""Plastic CSR for STDP (cuda/stdp.cu: SpikePairRule with PyNN's weight dependences, Vogels2011Rule): the static
+"""Plastic CSR for STDP (cuda/stdp.cu: SpikePairRule and TripletRule with PyNN's weight dependences, Vogels2011Rule):
+the static
 CSR blocks plus per block a post-major permutation in segments of one (postsynaptic neuron, delay) (and, with axonal
 delays, a permutation of each row into segments of one delay), one trace value per neuron, a ring over the
-longest delay of one side's trace and spike lists (the postsynaptic side when delays are dendritic, NEST's
+longest delay of one side's traces and spike lists (the postsynaptic side when delays are dendritic, NEST's
 convention; the presynaptic side when they are axonal), and the rule's parameters (one value, or one per synapse
 where they differ). The device holds the weights: get() reads them back, set() writes them in place."""
 from __future__ import annotations
@@ -14,33 +15,40 @@ from ..standardmodels.synapses import check_stdp
 from .layout import SORT_CHUNK, counting_sort
 from .static import StaticCSR, steps_of, uniform
 
-RULE_SPIKE_PAIR, RULE_VOGELS = 0, 1   # cuda/stdp.cu
-RINGS = ("pre_trace", "post_trace", "history_ids", "history_counts", "history_spikes")   # a block's state over steps
+RULE_SPIKE_PAIR, RULE_VOGELS, RULE_TRIPLET = 0, 1, 2   # cuda/stdp.cu
+TRACES = ("pre_trace", "post_trace", "pre_trace2", "post_trace2")   # the second pair: TripletRule's
+RINGS = TRACES + ("history_ids", "history_counts", "history_spikes")   # a block's state over steps
 
 
 def rule_arrays(values: dict) -> dict:
-    """The kernel's per-connection parameters (a_plus, a_minus, w_min, w_max; connection order) from the
-    connection attributes of either timing dependence."""
+    """The kernel's per-connection parameters (a_plus, a_minus, w_min, w_max, mu_plus, mu_minus, and TripletRule's
+    a3_plus, a3_minus; connection order) from the connection attributes of the timing dependence."""
     if "eta" in values:   # Vogels2011Rule: alpha = 2 rho tau (rho in Hz, tau in ms), as Vogels et al. 2011
         alpha = 2.0 * values["rho"] * values["tau"] / 1000.0
         zero = np.broadcast_to(0.0, values["eta"].shape)
         return {"a_plus": values["eta"], "a_minus": alpha * values["eta"], "w_min": values["w_min"],
                 "w_max": values["w_max"], "mu_plus": zero, "mu_minus": zero}
-    return {name.lower() if name.startswith("A_") else name: values[name]
-            for name in ("A_plus", "A_minus", "w_min", "w_max", "mu_plus", "mu_minus")}
+    arrays = {name.lower() if name.startswith("A_") else name: values[name]
+              for name in ("A_plus", "A_minus", "w_min", "w_max", "mu_plus", "mu_minus")}
+    if "A_plus_triplet" in values:
+        arrays.update(a3_plus=values["A_plus_triplet"], a3_minus=values["A_minus_triplet"])
+    return arrays
 
 
 def rule_constants(values: dict) -> dict:
     """One value per projection: the rule and the traces' time constants."""
     if "eta" in values:
         return {"rule": RULE_VOGELS, "tau_plus": values["tau"][0], "tau_minus": values["tau"][0]}
+    if "A_plus_triplet" in values:
+        return {"rule": RULE_TRIPLET, **{name: values[name][0] for name in (
+            "tau_plus", "tau_minus", "tau_plus_triplet", "tau_minus_triplet")}}
     return {"rule": RULE_SPIKE_PAIR, "tau_plus": values["tau_plus"][0], "tau_minus": values["tau_minus"][0]}
 
 
 class PlasticCSR(StaticCSR):
     """Bytes per synapse: the static 10 or 14, plus 8 for the post-major permutation and presynaptic index (4 more
-    with axonal delays), plus 24 (or 48 in float64) where the weight-dependence parameters differ between
-    connections."""
+    with axonal delays), plus 24 (or 48 in float64; 32 or 64 with TripletRule) where the rule's parameters differ
+    between connections."""
 
     def __init__(self, projection):
         self.uploaded = ("weight", "delay") + tuple(projection.synapse_type.get_parameter_names())
@@ -73,6 +81,11 @@ class PlasticCSR(StaticCSR):
                     self.projection.label, span.start + k, float(state.backend.to_host(weight[k:k + 1])[0]),
                     *(float(np.broadcast_to(values[name], (self.size,))[span.start + k]) for name in ("w_min", "w_max"))))
         return weight
+
+    @property
+    def triplet(self) -> bool:
+        """TripletRule: a second trace on each side."""
+        return "A_plus_triplet" in self.projection._values
 
     @property
     def axonal(self) -> bool:
@@ -129,13 +142,17 @@ class PlasticCSR(StaticCSR):
         capacity = int(remembered.spike_list()["spike_capacity"])
         # new delays: the traces and spike histories go on; with axonal delays only the postsynaptic trace (the
         # presynaptic history holds spikes in flight under the old delays: they are dropped, not re-timed)
-        earlier = {name: block[name] for name in (("post_trace",) if self.axonal else RINGS) if name in block}
+        earlier = {name: block[name] for name in (("post_trace", "post_trace2") if self.axonal else RINGS)
+                   if name in block}
         earlier_history = block.get("H", 0)
+        pre_shape, post_shape = (history, n_pre) if self.axonal else (1, n_pre), (1, n_post) if self.axonal else (
+            history, n_post)
         block.update(
-            H=history, pre_trace=state.zeros((history if self.axonal else 1, n_pre), state.real),
-            post_trace=state.zeros((1 if self.axonal else history, n_post), state.real),
+            H=history, pre_trace=state.zeros(pre_shape, state.real), post_trace=state.zeros(post_shape, state.real),
             history_ids=state.zeros((history, capacity), np.int32), history_counts=state.zeros(history, np.int32),
             history_capacity=capacity)
+        if self.triplet:
+            block.update(pre_trace2=state.zeros(pre_shape, state.real), post_trace2=state.zeros(post_shape, state.real))
         if self.axonal:   # each history entry with its source's spikes in the step (0 after its first entry)
             block["history_spikes"] = state.zeros((history, capacity), np.int32)
         if earlier:
@@ -209,7 +226,7 @@ class PlasticCSR(StaticCSR):
     def upload(self, values: dict) -> None:
         """As StaticCSR's; new delays change the post-major segments and the trace rings: they are made anew at the
         next run, the weights as learned and the traces carried over."""
-        if set(values) & {"tau_plus", "tau_minus", "tau"}:
+        if set(values) & {"tau_plus", "tau_minus", "tau", "tau_plus_triplet", "tau_minus_triplet"}:
             simulator.state.invalidate()   # kernel scalars of the step plan (trace decays, exponents)
         if "delay" in values and self._built:
             steps = steps_of(values["delay"], simulator.state.dt)
@@ -226,7 +243,7 @@ class PlasticCSR(StaticCSR):
         """Traces and spike histories back to zero; the weights stay as learned (as NEST)."""
         state = simulator.state
         for block in self.blocks:
-            for name in ("pre_trace", "post_trace", "history_counts", "kplus", "kplus_pending"):
+            for name in TRACES + ("history_counts", "kplus", "kplus_pending"):
                 if name in block:
                     state.write(block[name], 0)
             for name in ("last_pre", "last_arrival"):
@@ -239,20 +256,29 @@ class PlasticCSR(StaticCSR):
         state = simulator.state
         lanes = np.int32(state.backend.lanes_per_row)
         constants = rule_constants(self.projection._values)
-        decay_plus = state.real(np.exp(-state.dt / constants["tau_plus"]))
-        decay_minus = state.real(np.exp(-state.dt / constants["tau_minus"]))
+        decays = {name: state.real(np.exp(-state.dt / constants[tau])) for name, tau in (
+            ("pre_trace", "tau_plus"), ("post_trace", "tau_minus"), ("pre_trace2", "tau_plus_triplet"),
+            ("post_trace2", "tau_minus_triplet")) if tau in constants}
         launches = []
         for block in self.blocks:
             pre, post = block["pre"].spike_list(), block["post"].spike_list()
             H = np.int32(block["H"])
-            n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
+            n_post = np.int32(block["post"].size)
             history = dict(clock=state._clock, H=H, history_ids=block["history_ids"],
                            history_counts=block["history_counts"], history_capacity=np.int32(block["history_capacity"]))
             parameters = dict(a_plus=block["a_plus"], a_minus=block["a_minus"], w_min=block["w_min"],
                               w_max=block["w_max"], mu_plus=block["mu_plus"], mu_minus=block["mu_minus"],
-                              per_synapse=np.int32(block["per_synapse"]), rule=np.int32(constants["rule"]))
+                              per_synapse=np.int32(block["per_synapse"]), rule=np.int32(constants["rule"]),
+                              # TripletRule's (other rules do not read them)
+                              a3_plus=block.get("a3_plus", block["a_plus"]),
+                              a3_minus=block.get("a3_minus", block["a_minus"]))
+            triplet = dict(pre_trace2=block.get("pre_trace2", block["pre_trace"]),
+                           post_trace2=block.get("post_trace2", block["post_trace"]))
+            pre_traces = self._trace_launches(block, ("pre_trace", "pre_trace2"), pre, decays)
+            post_traces = self._trace_launches(block, ("post_trace", "post_trace2"), post, decays)
             if self.axonal:
-                launches += self._axonal_launches(block, pre, post, history, parameters, decay_plus, decay_minus)
+                launches += self._axonal_launches(block, pre, post, history, parameters, triplet, pre_traces,
+                                                  post_traces)
                 continue
             multiplicity, before, after = self._multiplicity(block, pre)
             traces = self._synapse_traces(block)
@@ -262,32 +288,41 @@ class PlasticCSR(StaticCSR):
                 state.launch("stdp_facilitate", block["history_capacity"] * lanes, dict(
                     history, **parameters, **traces, lanes=lanes, n_delays=np.int32(block["n_delays"]),
                     delay_values=block["delay_values"], col_ptr=block["col_ptr"], perm=block["perm"],
-                    col_pre=block["col_pre"], pre_trace=block["pre_trace"], weight=block["weight"])),
+                    col_pre=block["col_pre"], pre_trace=block["pre_trace"], weight=block["weight"], n_post=n_post,
+                    post_trace2=triplet["post_trace2"])),
                 state.launch("stdp_depress_propagate", pre["spike_ids"].size * lanes, dict(
                     self._walk_arguments(block, pre), **parameters, **multiplicity, **traces, H=H, n_post=n_post,
-                    target_base=np.int32(block["target_base"]), post_trace=block["post_trace"])),
+                    target_base=np.int32(block["target_base"]), post_trace=block["post_trace"],
+                    pre_trace2=triplet["pre_trace2"])),
                 *([state.launch("last_spike_store", pre["spike_ids"].size, dict(
                     pre, clock=state._clock, last_pre=traces["last_pre"]))] if block["synapse_traces"] else []),
-                state.launch("trace_decay", n_pre, dict(clock=state._clock, H=np.int32(1), n=n_pre,
-                                                        decay=decay_plus, trace=block["pre_trace"])),
-                state.launch("trace_spikes", pre["spike_ids"].size, dict(
-                    pre, clock=state._clock, H=np.int32(1), n=n_pre, decay=decay_plus, trace=block["pre_trace"])),
-                state.launch("trace_decay", n_post, dict(clock=state._clock, H=H, n=n_post, decay=decay_minus,
-                                                         trace=block["post_trace"])),
-                state.launch("trace_spikes", post["spike_ids"].size, dict(
-                    post, clock=state._clock, H=H, n=n_post, decay=decay_minus, trace=block["post_trace"])),
+                *pre_traces,
+                *post_traces,
                 after,
             ]
         return launches
 
-    def _axonal_launches(self, block, pre, post, history, parameters, decay_plus, decay_minus) -> list:
-        """A step with axonal delays: the presynaptic spikes into the history, both traces updated, facilitation
-        by this step's postsynaptic spikes, then depression and transmission of the presynaptic spikes that
-        arrive in the next step."""
+    @staticmethod
+    def _trace_launches(block: dict, names: tuple, spikes: dict, decays: dict) -> list:
+        """The updates of one side's traces (those of `names` the block has) by a step's decay and spikes."""
+        state, launches = simulator.state, []
+        for name in names:
+            if name in block:
+                H, n = (np.int32(size) for size in block[name].shape)
+                common = dict(clock=state._clock, H=H, n=n, decay=decays[name], trace=block[name])
+                launches += [state.launch("trace_decay", n, common),
+                             state.launch("trace_spikes", spikes["spike_ids"].size, dict(spikes, **common))]
+        return launches
+
+    def _axonal_launches(self, block, pre, post, history, parameters, triplet, pre_traces, post_traces) -> list:
+        """A step with axonal delays: the presynaptic spikes into the history, the presynaptic traces updated,
+        facilitation by this step's postsynaptic spikes (the postsynaptic traces of the spikes before them), the
+        postsynaptic traces updated, then depression and transmission of the presynaptic spikes that arrive in
+        the next step."""
         state = simulator.state
         lanes = np.int32(state.backend.lanes_per_row)
         ring, H = block["post"].batch.device["ring"], np.int32(block["H"])
-        n_pre, n_post = np.int32(block["pre"].size), np.int32(block["post"].size)
+        n_pre = np.int32(block["pre"].size)
         delays = dict(n_delays=np.int32(block["n_delays"]), delay_values=block["delay_values"], lanes=lanes)
         multiplicity, before, after = self._multiplicity(block, pre)
         traces = self._synapse_traces(block)
@@ -296,22 +331,16 @@ class PlasticCSR(StaticCSR):
             state.launch("spike_history_store_counted", pre["spike_ids"].size, dict(
                 pre, **history, **multiplicity, history_spikes=block["history_spikes"])),
             after,
-            state.launch("trace_decay", n_pre, dict(clock=state._clock, H=H, n=n_pre, decay=decay_plus,
-                                                    trace=block["pre_trace"])),
-            state.launch("trace_spikes", pre["spike_ids"].size, dict(
-                pre, clock=state._clock, H=H, n=n_pre, decay=decay_plus, trace=block["pre_trace"])),
-            state.launch("trace_decay", n_post, dict(clock=state._clock, H=np.int32(1), n=n_post, decay=decay_minus,
-                                                     trace=block["post_trace"])),
-            state.launch("trace_spikes", post["spike_ids"].size, dict(
-                post, clock=state._clock, H=np.int32(1), n=n_post, decay=decay_minus, trace=block["post_trace"])),
+            *pre_traces,
             state.launch("stdp_facilitate_axonal", post["spike_ids"].size * lanes, dict(
                 post, **parameters, **delays, **traces, clock=state._clock, H=H, col_ptr=block["col_ptr"],
                 perm=block["perm"], col_pre=block["col_pre"], n_pre=n_pre, pre_trace=block["pre_trace"],
-                weight=block["weight"])),
+                weight=block["weight"], post_trace2=triplet["post_trace2"])),
+            *post_traces,
             state.launch("stdp_depress_axonal", block["history_capacity"] * lanes, dict(
                 history, **parameters, **delays, **traces, row_ptr_delay=block["row_ptr_delay"],
                 row_perm=block["row_perm"], target=block["target"], weight=block["weight"],
                 L=np.int32(state._ring_slots), slot_size=np.int32(ring[0].size), ring=ring,
                 target_base=np.int32(block["target_base"]), post_trace=block["post_trace"],
-                history_spikes=block["history_spikes"])),
+                history_spikes=block["history_spikes"], n_pre=n_pre, pre_trace2=triplet["pre_trace2"])),
         ]
