@@ -80,6 +80,7 @@ SPIKES_PER_IMAGE = 15   # about what the excitatory layer fires per image
 W_MAX, W_EI, W_IE = 1.0 * NS, 10.4 * NS, 17.0 * NS
 COLUMN_SUM = 78.0 * NS  # the weights onto each excitatory cell, after each training image
 NU_POST, NU_PRE, TAU_STDP = 0.003, 0.0001, 20.0   # A_plus: their mean potentiation per spike (above)
+TAU_POST2 = 40.0        # ms: their second postsynaptic trace (TripletRule's tau_minus_triplet)
 MIN_SPIKES, MAX_INTENSITY = 5, 8
 
 
@@ -87,7 +88,8 @@ class DiehlCook:
     """The network on PyNN module `sim`: `present(rates, learn)` shows one image (rates: 784 Hz at intensity 2),
     boosting its intensity until the excitatory layer answers; returns the spike count of each excitatory cell."""
 
-    def __init__(self, sim, n_exc: int, seed: int, standard: bool, theta_plus: float):
+    def __init__(self, sim, n_exc: int, seed: int, standard: bool, theta_plus: float, rule: str = "pair",
+                 nu_post: float = NU_POST):
         self.sim, self.standard = sim, standard
         rng = NumpyRNG(seed)
         self.inputs = sim.Population(784, sim.SpikeSourcePoisson(rate=0.0), label="input")
@@ -103,8 +105,15 @@ class DiehlCook:
         self.inhibitory = sim.Population(n_exc, sim.IF_cond_exp(**INHIBITORY), label="inhibitory")
         self.excitatory.initialize(v=-105.0 + 40.0)   # as theirs: 40 mV above E_inh
         self.inhibitory.initialize(v=-100.0 + 40.0)
+        if rule == "triplet":   # theirs: potentiation by the presynaptic trace times the second postsynaptic one
+            timing = sim.TripletRule(tau_plus=TAU_STDP, tau_minus=TAU_STDP, tau_plus_triplet=TAU_STDP,
+                                     tau_minus_triplet=TAU_POST2, A_plus=0.0, A_plus_triplet=nu_post, A_minus=NU_PRE,
+                                     A_minus_triplet=0.0)
+        else:
+            timing = sim.SpikePairRule(tau_plus=TAU_STDP, tau_minus=TAU_STDP, A_plus=nu_post, A_minus=NU_PRE)
+        self.rule = rule
         stdp = sim.STDPMechanism(
-            timing_dependence=sim.SpikePairRule(tau_plus=TAU_STDP, tau_minus=TAU_STDP, A_plus=NU_POST, A_minus=NU_PRE),
+            timing_dependence=timing,
             weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=W_MAX),
             weight=RandomDistribution("uniform", (0.003 * NS, 0.303 * NS), rng=rng),
             delay=RandomDistribution("uniform", (DT, 10.0), rng=rng))
@@ -142,7 +151,7 @@ class DiehlCook:
 
     def freeze(self) -> None:
         """Learning and threshold adaptation off (their test mode)."""
-        self.learned.set(A_plus=0.0, A_minus=0.0)
+        self.learned.set(A_plus=0.0, A_minus=0.0, **({"A_plus_triplet": 0.0} if self.rule == "triplet" else {}))
         if self.standard:
             self.excitatory.set(a_gamma=ArrayParameter([0.0]), tau_gamma=ArrayParameter([1e12]))
         else:
@@ -204,6 +213,10 @@ def main(argv=None) -> float:
                         help="mV per spike; default: a mean rise of 20 mV over the learning (theirs: 0.05)")
     parser.add_argument("--standard", action="store_true",
                         help="standard PyNN only: GIF_cond_exp for the adaptive threshold")
+    parser.add_argument("--rule", choices=("pair", "triplet"), default="pair",
+                        help="STDP: SpikePairRule (standard PyNN), or pyNN.cupy's TripletRule as their rule")
+    parser.add_argument("--nu-post", type=float, default=None,
+                        help="potentiation amplitude (A_plus, or A_plus_triplet); default %g" % NU_POST)
     parser.add_argument("--simulator", default="cupy", help="PyNN backend: cupy (default) or nest (needs --standard)")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
@@ -214,6 +227,8 @@ def main(argv=None) -> float:
     if n_train < 10 or n_test < 1 or n_exc < 1 or args.epochs < 0 or not 10 <= n_assign <= n_train:
         parser.error("need --n-train >= 10, --n-test >= 1, --neurons >= 1, --epochs >= 0, 10 <= --n-assign <= "
                      "--n-train")
+    if args.rule == "triplet" and args.standard:
+        parser.error("--rule triplet needs pyNN.cupy's TripletRule (not --standard)")
     if args.simulator != "cupy" and not args.standard:
         parser.error("--simulator %s needs --standard (IF_cond_exp_adaptive_threshold is pyNN.cupy's)"
                      % args.simulator)
@@ -230,12 +245,14 @@ def main(argv=None) -> float:
     sim.setup(timestep=DT, min_delay=DT, max_delay=10.0, rng_seed=args.seed, **extra)
     theta_plus = args.theta_plus if args.theta_plus is not None else \
         THETA_RISE * n_exc / (SPIKES_PER_IMAGE * max(1, args.epochs * n_train))
-    net = DiehlCook(sim, n_exc, args.seed, args.standard, theta_plus)
+    net = DiehlCook(sim, n_exc, args.seed, args.standard, theta_plus, args.rule,
+                    NU_POST if args.nu_post is None else args.nu_post)
     where = sim.simulator.state.device if args.simulator == "cupy" else args.simulator
     print("pyNN.%s on %s: %d excitatory + %d inhibitory cells, adaptive threshold by %s, STDP on %d synapses, "
           "dt %g ms, %g + %g ms per image" % (args.simulator, where, n_exc, n_exc, "GIF_cond_exp" if args.standard
                                                else "IF_cond_exp_adaptive_threshold", 784 * n_exc, DT, PRESENT, REST))
-    print("theta_plus %.3g mV per spike, tau_theta %g ms" % (theta_plus, TAU_THETA))
+    print("theta_plus %.3g mV per spike, tau_theta %g ms; STDP %s rule, potentiation amplitude %g"
+          % (theta_plus, TAU_THETA, args.rule, NU_POST if args.nu_post is None else args.nu_post))
 
     t0 = time.perf_counter()
     order = np.random.default_rng(args.seed).permutation

@@ -147,6 +147,37 @@ def _serve(write_fd):
         results.flush()
 
 
+# -- plasticity replayed in NEST ---------------------------------------------------------------------
+
+def irregular_trains(n, rate, seed, t_end):
+    """n irregular spike trains (Hz, ms) on the 0.5 ms grid, between 1 ms and t_end."""
+    rng = np.random.default_rng(seed)
+    trains = [np.unique(np.round(np.cumsum(rng.exponential(1000.0 / rate, int(rate * t_end / 300))) * 2) / 2)
+              for _ in range(n)]
+    return [t[(t > 1.0) & (t < t_end)] for t in trains]
+
+
+# The start of a NEST script (its request as JSON on stdin) that replays given pre- and postsynaptic trains through
+# parrot neurons, pre and post, so that plastic synapses between them see exactly those spikes (a script connects
+# them on the parrots' port 1, which does not repeat spikes).
+NEST_REPLAY = """
+import json, sys
+import nest
+nest.set_verbosity("M_ERROR")
+d = json.load(sys.stdin)
+nest.ResetKernel()
+nest.resolution = 0.1
+def parrots(trains):
+    gen = nest.Create("spike_generator", len(trains))
+    for g, train in zip(gen, trains):
+        g.spike_times = [t - 1.0 for t in train]   # the generator-parrot connection takes 1 ms
+    par = nest.Create("parrot_neuron", len(trains))
+    nest.Connect(gen, par, "one_to_one")
+    return par
+pre, post = parrots(d["pre"]), parrots(d["post"])
+"""
+
+
 # -- comparisons ---------------------------------------------------------------------------------
 
 def assert_spikes_match(ref, test, dt, what=""):

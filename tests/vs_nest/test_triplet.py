@@ -12,19 +12,12 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import CANDIDATE, REFERENCE, simulate
+from helpers import CANDIDATE, NEST_REPLAY, REFERENCE, irregular_trains, simulate
 
 N_PRE, N_POST, T_STOP = 20, 5, 1000.0
 W_INIT, W_MAX = 0.01, 0.02
 TAUS = dict(tau_plus=16.8, tau_minus=33.7, tau_plus_triplet=101.0, tau_minus_triplet=125.0)
 AMPLITUDES = dict(A_plus=0.005, A_minus=0.007, A_plus_triplet=0.01, A_minus_triplet=0.003)
-
-
-def _trains(n, rate, seed, t_end):
-    rng = np.random.default_rng(seed)
-    trains = [np.unique(np.round(np.cumsum(rng.exponential(1000.0 / rate, int(rate * t_end / 300))) * 2) / 2)
-              for _ in range(n)]
-    return [t[(t > 1.0) & (t < t_end)] for t in trains]
 
 
 def _bursts(n, seed, t_end):
@@ -39,7 +32,7 @@ def _bursts(n, seed, t_end):
 
 
 def build_triplet(sim):
-    pre_trains = [np.append(t, T_STOP - 10.0) for t in _trains(N_PRE, 15.0, 1, T_STOP - 100.0)]
+    pre_trains = [np.append(t, T_STOP - 10.0) for t in irregular_trains(N_PRE, 15.0, 1, T_STOP - 100.0)]
     pre = sim.Population(N_PRE, sim.SpikeSourceArray(spike_times=pre_trains))
     post = sim.Population(N_POST, sim.IF_curr_exp(tau_syn_E=0.5, tau_refrac=2.0))
     drive = sim.Population(N_POST, sim.SpikeSourceArray(spike_times=_bursts(N_POST, 2, T_STOP - 100.0)))
@@ -54,21 +47,7 @@ def build_triplet(sim):
     return {"pre": pre, "post": post, "plastic": plastic}
 
 
-NEST_SCRIPT = """
-import json, sys
-import nest
-nest.set_verbosity("M_ERROR")
-d = json.load(sys.stdin)
-nest.ResetKernel()
-nest.resolution = 0.1
-def parrots(trains):
-    gen = nest.Create("spike_generator", len(trains))
-    for g, train in zip(gen, trains):
-        g.spike_times = [t - 1.0 for t in train]   # the generator-parrot connection takes 1 ms
-    par = nest.Create("parrot_neuron", len(trains))
-    nest.Connect(gen, par, "one_to_one")
-    return par
-pre, post = parrots(d["pre"]), parrots(d["post"])
+NEST_SCRIPT = NEST_REPLAY + """
 post.tau_minus = d["tau_minus"]
 post.tau_minus_triplet = d["tau_minus_triplet"]
 nest.CopyModel("stdp_triplet_synapse", "pair_only")

@@ -9,24 +9,17 @@ import sys
 
 import numpy as np
 
-from helpers import CANDIDATE, simulate
+from helpers import CANDIDATE, NEST_REPLAY, irregular_trains, simulate
 
 N_PRE, N_POST, T_STOP = 20, 5, 1000.0
 TAU, ETA, RHO, W_MAX = 20.0, 0.002, 5.0, 0.02
 
 
-def _trains(n, rate, seed, t_end):
-    rng = np.random.default_rng(seed)
-    trains = [np.unique(np.round(np.cumsum(rng.exponential(1000.0 / rate, int(rate * t_end / 300))) * 2) / 2)
-              for _ in range(n)]
-    return [t[(t > 1.0) & (t < t_end)] for t in trains]
-
-
 def build_vogels(sim):
-    pre_trains = [np.append(t, T_STOP - 10.0) for t in _trains(N_PRE, 15.0, 1, T_STOP - 100.0)]
+    pre_trains = [np.append(t, T_STOP - 10.0) for t in irregular_trains(N_PRE, 15.0, 1, T_STOP - 100.0)]
     pre = sim.Population(N_PRE, sim.SpikeSourceArray(spike_times=pre_trains))
     post = sim.Population(N_POST, sim.IF_curr_exp(tau_syn_E=0.5, tau_refrac=2.0))
-    drive = sim.Population(N_POST, sim.SpikeSourceArray(spike_times=_trains(N_POST, 20.0, 2, T_STOP - 100.0)))
+    drive = sim.Population(N_POST, sim.SpikeSourceArray(spike_times=irregular_trains(N_POST, 20.0, 2, T_STOP - 100.0)))
     sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
     stdp = sim.STDPMechanism(timing_dependence=sim.Vogels2011Rule(tau=TAU, eta=ETA, rho=RHO),
                              weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=W_MAX),
@@ -38,21 +31,7 @@ def build_vogels(sim):
     return {"pre": pre, "post": post, "plastic": plastic}
 
 
-NEST_SCRIPT = """
-import json, sys
-import nest
-nest.set_verbosity("M_ERROR")
-d = json.load(sys.stdin)
-nest.ResetKernel()
-nest.resolution = 0.1
-def parrots(trains):
-    gen = nest.Create("spike_generator", len(trains))
-    for g, train in zip(gen, trains):
-        g.spike_times = [t - 1.0 for t in train]   # the generator-parrot connection takes 1 ms
-    par = nest.Create("parrot_neuron", len(trains))
-    nest.Connect(gen, par, "one_to_one")
-    return par
-pre, post = parrots(d["pre"]), parrots(d["post"])
+NEST_SCRIPT = NEST_REPLAY + """
 post.tau_minus = d["tau"]
 for i, j, w, delay in d["connections"]:
     nest.Connect(pre[int(i)], post[int(j)], syn_spec={"synapse_model": "vogels_sprekeler_synapse", "weight": w,
