@@ -321,6 +321,17 @@ class Projection(common.Projection):
     def set(self, **attributes):
         """PyNN's set, with the names checked first and an array of the wrong shape named."""
         self._check_names("%s.set" % self.label, attributes)
+        if "dendritic_delay_fraction" in attributes:
+            fraction = getattr(self.synapse_type, "dendritic_delay_fraction", None)
+            try:
+                same = bool(np.all(np.asarray(attributes["dendritic_delay_fraction"], dtype=float) == fraction))
+            except (TypeError, ValueError):
+                same = False
+            if not same:
+                raise errors.NoModelAvailableError(
+                    "%s.set(dendritic_delay_fraction=%r): the delay convention (%r) is fixed when the projection is "
+                    "made; make a new projection with another STDPMechanism" % (
+                        self.label, attributes["dendritic_delay_fraction"], fraction))
         if "weight" in attributes and isinstance(self._connector, SharedWeightsConnector):
             raise errors.NoModelAvailableError("%s.set(weight=...): the weights of a %s projection are shared by its "
                                                "connections; make the connector with the new weights"

@@ -173,17 +173,22 @@ def check_weight_bounds(weight, w_min, w_max, label: str) -> None:
     outside = ~((weight >= w_min) & (weight <= w_max))
     if outside.any():
         raise errors.InvalidParameterValueError(
-            "%s: initial weight %g is outside the STDP bounds [w_min, w_max] = [%g, %g]"
+            "%s: weight %g is outside the STDP bounds [w_min, w_max] = [%g, %g]"
             % (label, weight[outside][0], np.broadcast_to(w_min, weight.shape)[outside][0],
                np.broadcast_to(w_max, weight.shape)[outside][0]))
 
 
 def check_stdp(values: dict, label: str) -> None:
     """PyNN's and NEST's checks of STDP parameters (one value per connection): InvalidParameterValueError naming
-    the parameter and the value."""
+    the parameter and the value. Amplitudes and bounds must be finite in the simulation's precision; the rules
+    work on weights of one sign, so 0 <= w_min <= w_max (NEST: the weight and Wmax of one sign, w_min 0)."""
     def bad(name, mask, rule):
         if mask.any():
             raise errors.InvalidParameterValueError("%s: %s %s, got %s" % (label, name, rule, values[name][mask][:5]))
+
+    def finite(name):   # in the precision of the device's arrays (1e39 is inf in float32)
+        with np.errstate(over="ignore"):
+            return np.isfinite(np.asarray(values[name], dtype=float).astype(state.real))
     vogels, triplet = "eta" in values, "A_plus_triplet" in values
     taus = ("tau",) if vogels else ("tau_plus", "tau_minus") + (("tau_plus_triplet", "tau_minus_triplet") if triplet
                                                                   else ())
@@ -191,8 +196,11 @@ def check_stdp(values: dict, label: str) -> None:
     for name in taus:
         bad(name, ~(values[name] > 0), "must be positive")
     for name in ("eta", "rho") if vogels else amplitudes + ("mu_plus", "mu_minus"):
-        bad(name, ~(values[name] >= 0), "must not be negative")
-    bad("w_max", values["w_max"] == 0, "must not be 0 (weights are normalized by it, as NEST's Wmax)")
+        bad(name, ~(values[name] >= 0) | ~finite(name), "must be finite and not negative")
+    bad("w_max", ~(values["w_max"] > 0) | ~finite("w_max"),
+        "must be finite and positive (weights are normalized by it, as NEST's Wmax; pyNN.cupy's STDP is for "
+        "positive weights)")
+    bad("w_min", ~(values["w_min"] >= 0), "must not be negative (pyNN.cupy's STDP is for positive weights)")
     bad("w_min", ~(values["w_min"] <= values["w_max"]), "must not be above w_max (%s)" % values["w_max"][:1])
     weight = values["weight"]
     if hasattr(weight, "draw"):   # weights drawn as the device is filled (connect.Draws): checked part by part

@@ -140,10 +140,11 @@ class PlasticCSR(StaticCSR):
         # the side whose trace and spike lists need a history: post (delays dendritic) or pre (axonal)
         remembered = block["pre"] if self.axonal else block["post"]
         capacity = int(remembered.spike_list()["spike_capacity"])
-        # new delays: the traces and spike histories go on; with axonal delays only the postsynaptic trace (the
-        # presynaptic history holds spikes in flight under the old delays: they are dropped, not re-timed)
-        earlier = {name: block[name] for name in (("post_trace", "post_trace2") if self.axonal else RINGS)
-                   if name in block}
+        # new delays: the traces and spike histories of the steps both rings hold go on (further back the new ring
+        # starts from zeros); with axonal delays only the traces: the presynaptic history holds the spikes in
+        # flight under the old delays, which are dropped, not re-timed (the presynaptic traces, read at t - d,
+        # count a spike emitted at p from p + the new d on)
+        earlier = {name: block[name] for name in (TRACES if self.axonal else RINGS) if name in block}
         earlier_history = block.get("H", 0)
         pre_shape, post_shape = (history, n_pre) if self.axonal else (1, n_pre), (1, n_post) if self.axonal else (
             history, n_post)

@@ -118,10 +118,15 @@ def test_float32_run():
 @pytest.mark.parametrize("rule,weight_dependence,weight,match", [
     (dict(tau_plus=-1.0), dict(), 0.5, "tau_plus must be positive, got"),
     (dict(tau_minus=0.0), dict(), 0.5, "tau_minus must be positive, got"),
-    (dict(A_plus=-0.1), dict(), 0.5, "A_plus must not be negative, got"),
+    (dict(A_plus=-0.1), dict(), 0.5, "A_plus must be finite and not negative, got"),
+    (dict(A_plus=np.inf), dict(), 0.5, "A_plus must be finite and not negative, got"),
+    (dict(A_minus=1e39), dict(), 0.5, "A_minus must be finite"),   # inf in float32, the default precision
     (dict(), dict(w_min=0.8, w_max=0.2), 0.5, "w_min must not be above w_max"),
-    (dict(), dict(w_max=0.0), 0.0, "w_max must not be 0"),
-    (dict(), dict(w_max=0.4), 0.5, "initial weight 0.5 is outside the STDP bounds"),
+    (dict(), dict(w_max=0.0), 0.0, "w_max must be finite and positive"),
+    (dict(), dict(w_max=np.nan), 0.0, "w_max must be finite and positive"),
+    (dict(), dict(w_min=-1.0, w_max=-0.1), -0.5, "w_max must be finite and positive"),
+    (dict(), dict(w_min=-0.1), 0.5, "w_min must not be negative"),
+    (dict(), dict(w_max=0.4), 0.5, "weight 0.5 is outside the STDP bounds"),
 ])
 def test_bad_parameters_name_the_value_and_leave_nothing(rule, weight_dependence, weight, match):
     sim.setup(timestep=0.1)
@@ -154,6 +159,11 @@ def test_unsupported_configurations_are_refused():
     with pytest.raises(errors.NoModelAvailableError, match="tau_minus differs between connections"):
         projection.set(tau_minus=np.array([[10.0, 20.0], [10.0, 20.0]]))   # per postsynaptic cell, as NEST
     assert projection.get("tau_minus", format="list")[0][2] == 20.0   # unchanged
+    for fraction in (0, 0.5):   # the delay convention is the synapse type's, fixed with the projection
+        with pytest.raises(errors.NoModelAvailableError, match="dendritic_delay_fraction"):
+            projection.set(dendritic_delay_fraction=fraction)
+    projection.set(dendritic_delay_fraction=1.0)   # the same: nothing to change
+    assert projection.get("dendritic_delay_fraction", format="list")[0][2] == 1.0
     with pytest.raises(errors.ConnectionError):   # a spike source takes no input, plastic or not
         sim.Projection(post, pre, sim.AllToAllConnector(), sim.STDPMechanism(
             timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence()))
@@ -439,6 +449,30 @@ def test_axonal_spikes_in_flight_are_not_re_timed_when_delays_change():
     rises = [np.flatnonzero(np.diff(v[:, k]) > 1e-4) * 0.1 for k in range(2)]
     assert rises[0][0] == pytest.approx(10.5) and np.all(rises[0] < 12.0)   # one PSP (rising for a few steps)
     assert rises[1].size == 0   # was due at 13.0: dropped with the change at 11.0 (not re-timed to 12.0)
+    sim.end()
+
+
+def test_axonal_traces_go_on_when_delays_change_between_runs():
+    """Axonal delays set between runs with nothing in flight: a presynaptic spike that had arrived before the change
+    still potentiates at the next postsynaptic spike, its trace read at t - d with the new d (it used to be
+    forgotten)."""
+    sim.setup(timestep=0.1, precision="float64")
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[90.0]))   # arrives at 91 ms
+    post = sim.Population(1, sim.IF_curr_exp(tau_refrac=5.0, tau_syn_E=0.5))
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[100.5]))
+    sim.Projection(drive, post, sim.OneToOneConnector(), sim.StaticSynapse(weight=40.0, delay=0.1))
+    projection = sim.Projection(pre, post, sim.OneToOneConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=TAU_PLUS, A_plus=0.01, A_minus=0.0),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=1.0), weight=0.5, delay=1.0,
+        dendritic_delay_fraction=0))
+    post.record("spikes")
+    sim.run(95.0)
+    projection.set(delay=2.0)
+    sim.run(20.0)
+    post_times = np.asarray(post.get_data().segments[0].spiketrains[0])
+    assert post_times.size == 1
+    expected = 0.5 + 0.01 * np.exp(-(post_times[0] - (90.0 + 2.0)) / TAU_PLUS)
+    assert projection.get("weight", format="list")[0][2] == pytest.approx(expected, rel=1e-12)
     sim.end()
 
 
