@@ -20,8 +20,9 @@
 #   3. pytest.log       PYNN_CUPY_DEVICE=gpu pytest -q tests (all of it: one device run must show everything)
 #   4. gpu_vs_twin.log  benchmarks/gpu_vs_twin.py (GPU vs CPU twin, float64 and float32)
 #   5. va_benchmark.log benchmarks/va_benchmark.py --backend cupy, --device gpu then --device cpu
-#   6. deep.log         examples/deep: stdp_convnet.py (30 maps, 1000 / 200 images) and diehl_cook.py (400 cells,
-#                       200 / 100 images) on the GPU: ms per image (an epoch of 5000 = 5 x the per-image ms)
+#   6. deep.log         examples/deep: stdp_convnet.py (30 maps, 1000 / 200 images, at dt 0.1 and 1 ms) and
+#                       diehl_cook.py (400 cells, 200 / 100 images) on the GPU: ms per image (an epoch of 5000
+#                       images = 5 x the per-image ms)
 #   7. batch.log        benchmarks/batch_benchmark.py --device gpu (1 x 10000 vs 10 x 1000, 100 x 100, 10 x 1000 heterogeneous)
 #   8. brunel.log       benchmarks/brunel_stdp.py --backend cupy --device gpu (Brunel + STDP, 1e7 synapses)
 #   9. results.json     everything merged: step exit codes and durations, the pytest summary, the
@@ -114,6 +115,8 @@ step va_cpu 45 "$OUT/va_benchmark.log" "$PY" benchmarks/va_benchmark.py --backen
 # 6. the deep examples at GPU scale: time per image
 step deep_convnet 45 "$OUT/deep.log" "$PY" examples/deep/stdp_convnet.py --device gpu --n-train 1000 --n-test 200 \
   --no-progress --output-dir /tmp/deep_gpu
+step deep_convnet_dt1 25 "$OUT/deep.log" "$PY" examples/deep/stdp_convnet.py --device gpu --dt 1 --n-train 1000 \
+  --n-test 200 --no-progress --output-dir /tmp/deep_gpu
 step deep_diehl_cook 45 "$OUT/deep.log" "$PY" examples/deep/diehl_cook.py --device gpu --n-train 200 --n-test 100 \
   --no-progress --output-dir /tmp/deep_gpu
 
