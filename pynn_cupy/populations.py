@@ -172,6 +172,12 @@ class Population(_ParameterAccess, common.Population):
     def _group_and_mask(self):
         return self._group, None
 
+    def id_to_index(self, id):
+        """As PyNN's (the index of each ID in the population); no IDs give an empty array (PyNN's fails on them)."""
+        if np.iterable(id) and not isinstance(id, common.PopulationView) and np.size(id) == 0:
+            return np.zeros(0, dtype=int)
+        return super().id_to_index(id)
+
     def _get_cell_initial_value(self, id, variable):
         """`cell.get_initial_value(variable)`: the value the device group starts the cell from."""
         if variable not in self.celltype.default_initial_values:

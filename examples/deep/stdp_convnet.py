@@ -174,8 +174,7 @@ class ConvNet:
         if record:
             ids, times = self.top.get_data("spikes", clear=True).segments[-1].spiketrains.multiplexed
             first = np.full(self.top.size, np.nan)
-            if len(ids):   # PyNN's id_to_index fails on no ids (an image that drives no map)
-                first[self.top.id_to_index(np.asarray(ids, dtype=int))] = np.asarray(times)
+            first[self.top.id_to_index(np.asarray(ids, dtype=int))] = np.asarray(times)
             side = MAP_SIDE_2 if self.n_maps_2 else MAP_SIDE
             first = first.reshape(-1, side, side)
         sim.reset()

@@ -26,6 +26,7 @@ bug is in PyNN's common code, and the test shows it there.
      get_data() of p (4 cells) + q (3 cells), p.get_data() has v (201, 10) in segment 0.
    Also (Recorder.store_to_cache): after get_data(clear=True), what is recorded until the next
    reset() is dropped at that reset (pyNN.nest too).
+3. Population.id_to_index of an empty list or array of IDs raises ValueError (min of an empty array).
 """
 import importlib
 import json
@@ -102,6 +103,19 @@ def test_assembly_receptor_types_keep_the_declared_order():
     sim.run(5.0)
     signal = assembly.get_data().segments[0].filter(name="gsyn_exc")[0]
     assert np.all(np.asarray(signal)[-1] > 0)   # the spike arrived on the excitatory receptor
+    sim.end()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_no_ids_give_no_indices(backend):
+    """Population.id_to_index of no IDs (a population that fired nothing, a multiplexed spike list that is empty):
+    PyNN's takes the IDs' min and max and raises ValueError; pyNN.cupy returns an empty index array."""
+    sim = importlib.import_module("pyNN." + backend)
+    sim.setup(**SETUP, **EXTRA[backend])
+    p = sim.Population(3, sim.IF_curr_exp())
+    for ids in (np.array([], dtype=int), []):
+        assert p.id_to_index(ids).size == 0
+    np.testing.assert_array_equal(p.id_to_index(np.array([p[2], p[0]])), [2, 0])
     sim.end()
 
 
