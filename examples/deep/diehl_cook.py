@@ -49,8 +49,9 @@ at 400 cells, 95 % at 6400).
 
 Results on the CPU twin (one core, mnist-subset): the default (400 cells, 4000 / 1000) 86.8 % in 20 min (118 ms per
 training image, 151 ms per evaluation image, another run beside it; thresholds 20-37 mV; the cells' weights are
-averaged digit prototypes, as the paper's figure); two passes over the same 4000 images: 86.0 %. --quick (100 cells, 300 / 100, 3 images per cell) 67-68 %
-(seeds 1-2; 70-72 % with A_plus 0.01) in about 40 s; 100 cells, 1000 / 300: 77.3 % (75.7 % with 0.01).
+averaged digit prototypes, as the paper's figure); two passes over the same 4000 images: 86.0 %. --quick (100
+cells, 300 / 100, 3 images per cell) 67-68 % (seeds 1-2; 70-72 % with A_plus 0.01) in about 40 s; 100 cells,
+1000 / 300: 77.3 % (75.7 % with 0.01).
 """
 from __future__ import annotations
 
