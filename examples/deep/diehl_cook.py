@@ -234,6 +234,8 @@ def main(argv=None) -> float:
     if n_train < 10 or n_test < 1 or n_exc < 1 or args.epochs < 0 or not 10 <= n_assign <= n_train:
         parser.error("need --n-train >= 10, --n-test >= 1, --neurons >= 1, --epochs >= 0, 10 <= --n-assign <= "
                      "--n-train")
+    if args.nu_post is not None and not 0 <= args.nu_post <= 1:
+        parser.error("--nu-post is a fraction of w_max: between 0 and 1")
     if args.rule == "triplet" and args.standard:
         parser.error("--rule triplet needs pyNN.cupy's TripletRule (not --standard)")
     if args.simulator != "cupy" and not args.standard:
