@@ -43,7 +43,7 @@ as it is written, with pyNN.cupy's TripletRule (NEST's stdp_triplet_synapse): po
 presynaptic trace times the 40 ms postsynaptic trace from before the spike, no pair term; its traces are
 all-to-all (theirs nearest-spike). It learns worse here: the cells that burst learn most and win more, and most
 cells stay unlearned (100 cells, 1000 / 300: 67.0 % at --nu-post 0.015, 56.7 % at 0.04, against 77.3 % for the
-pair rule; --quick: 34, 49, 59 % at 0.005, 0.015, 0.04). Delays start at 0.5 ms (one step;
+pair rule; --quick: 34, 49-52, 59 % at 0.005, 0.015, 0.04, and 34 % without potentiation). Delays start at 0.5 ms (one step;
 theirs at 0). One pass, or --epochs, over a few thousand images (they show 60000 MNIST images once to 3 times: 87 %
 at 400 cells, 95 % at 6400).
 
@@ -88,6 +88,7 @@ W_MAX, W_EI, W_IE = 1.0 * NS, 10.4 * NS, 17.0 * NS
 COLUMN_SUM = 78.0 * NS  # the weights onto each excitatory cell, after each training image
 NU_POST, NU_PRE, TAU_STDP = 0.003, 0.0001, 20.0   # A_plus: their mean potentiation per spike (above)
 TAU_POST2 = 40.0        # ms: their second postsynaptic trace (TripletRule's tau_minus_triplet)
+NU_POST_TRIPLET = 0.015  # A_plus_triplet with --rule triplet: the best of those tried (0.005-0.04)
 MIN_SPIKES, MAX_INTENSITY = 5, 8
 
 
@@ -223,7 +224,8 @@ def main(argv=None) -> float:
     parser.add_argument("--rule", choices=("pair", "triplet"), default="pair",
                         help="STDP: SpikePairRule (standard PyNN), or pyNN.cupy's TripletRule as their rule")
     parser.add_argument("--nu-post", type=float, default=None,
-                        help="potentiation amplitude (A_plus, or A_plus_triplet); default %g" % NU_POST)
+                        help="potentiation amplitude: A_plus (default %g), or A_plus_triplet (default %g)"
+                             % (NU_POST, NU_POST_TRIPLET))
     parser.add_argument("--simulator", default="cupy", help="PyNN backend: cupy (default) or nest (needs --standard)")
     add_run_arguments(parser)
     args = parser.parse_args(argv)
@@ -254,14 +256,14 @@ def main(argv=None) -> float:
     sim.setup(timestep=DT, min_delay=DT, max_delay=10.0, rng_seed=args.seed, **extra)
     theta_plus = args.theta_plus if args.theta_plus is not None else \
         THETA_RISE * n_exc / (SPIKES_PER_IMAGE * max(1, args.epochs * n_train))
-    net = DiehlCook(sim, n_exc, args.seed, args.standard, theta_plus, args.rule,
-                    NU_POST if args.nu_post is None else args.nu_post)
+    nu_post = args.nu_post if args.nu_post is not None else NU_POST_TRIPLET if args.rule == "triplet" else NU_POST
+    net = DiehlCook(sim, n_exc, args.seed, args.standard, theta_plus, args.rule, nu_post)
     where = sim.simulator.state.device if args.simulator == "cupy" else args.simulator
     print("pyNN.%s on %s: %d excitatory + %d inhibitory cells, adaptive threshold by %s, STDP on %d synapses, "
           "dt %g ms, %g + %g ms per image" % (args.simulator, where, n_exc, n_exc, "GIF_cond_exp" if args.standard
                                                else "IF_cond_exp_adaptive_threshold", 784 * n_exc, DT, PRESENT, REST))
     print("theta_plus %.3g mV per spike, tau_theta %g ms; STDP %s rule, potentiation amplitude %g"
-          % (theta_plus, TAU_THETA, args.rule, NU_POST if args.nu_post is None else args.nu_post))
+          % (theta_plus, TAU_THETA, args.rule, nu_post))
 
     t0 = time.perf_counter()
     order = np.random.default_rng(args.seed).permutation
