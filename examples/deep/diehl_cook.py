@@ -42,9 +42,9 @@ their mean potentiation per spike. With 0.01 each cell's weights became the last
 as it is written, with pyNN.cupy's TripletRule (NEST's stdp_triplet_synapse): potentiation --nu-post times the
 presynaptic trace times the 40 ms postsynaptic trace from before the spike, no pair term; its traces are
 all-to-all (theirs nearest-spike). It learns worse here: the cells that burst learn most and win more, and most
-cells stay unlearned (100 cells, 1000 / 300: 67.0 % at --nu-post 0.015, 56.7 % at 0.04, against 77.3 % for the
-pair rule; --quick: 34, 49-52, 59 % at 0.005, 0.015, 0.04, and 34 % without potentiation). Delays start at 0.5 ms (one step;
-theirs at 0). One pass, or --epochs, over a few thousand images (they show 60000 MNIST images once to 3 times: 87 %
+cells stay unlearned (100 cells, 1000 / 300: 67.0 % at --nu-post 0.015, the default, 56.7 % at 0.04, against
+77.3 % for the pair rule; --quick: 34, 49-52, 59 % at 0.005, 0.015, 0.04, and 34 % without potentiation). Delays
+start at 0.5 ms (one step; theirs at 0). One pass, or --epochs, over a few thousand images (they show 60000 MNIST images once to 3 times: 87 %
 at 400 cells, 95 % at 6400).
 
 Results on the CPU twin (one core, mnist-subset): the default (400 cells, 4000 / 1000) 86.8 % in 20 min (118 ms per
