@@ -1,10 +1,10 @@
-"""Plastic CSR for STDP (cuda/stdp.cu: SpikePairRule and TripletRule with PyNN's weight dependences, Vogels2011Rule):
-the static
-CSR blocks plus per block a post-major permutation in segments of one (postsynaptic neuron, delay) (and, with axonal
-delays, a permutation of each row into segments of one delay), one trace value per neuron, a ring over the
-longest delay of one side's traces and spike lists (the postsynaptic side when delays are dendritic, NEST's
-convention; the presynaptic side when they are axonal), and the rule's parameters (one value, or one per synapse
-where they differ). The device holds the weights: get() reads them back, set() writes them in place."""
+"""Plastic CSR for STDP (cuda/stdp.cu: SpikePairRule and TripletRule with PyNN's weight dependences,
+Vogels2011Rule): the static CSR blocks plus per block a post-major permutation in segments of one (postsynaptic
+neuron, delay) (and, with axonal delays, a permutation of each row into segments of one delay), one trace value per
+neuron (two with TripletRule), a ring over the longest delay of one side's traces and spike lists (the postsynaptic
+side when delays are dendritic, NEST's convention; the presynaptic side when they are axonal), and the rule's
+parameters (one value, or one per synapse where they differ). The device holds the weights: get() reads them back,
+set() writes them in place."""
 from __future__ import annotations
 
 import numpy as np
@@ -146,8 +146,8 @@ class PlasticCSR(StaticCSR):
         # count a spike emitted at p from p + the new d on)
         earlier = {name: block[name] for name in (TRACES if self.axonal else RINGS) if name in block}
         earlier_history = block.get("H", 0)
-        pre_shape, post_shape = (history, n_pre) if self.axonal else (1, n_pre), (1, n_post) if self.axonal else (
-            history, n_post)
+        pre_shape = (history, n_pre) if self.axonal else (1, n_pre)   # a ring on the remembered side
+        post_shape = (1, n_post) if self.axonal else (history, n_post)
         block.update(
             H=history, pre_trace=state.zeros(pre_shape, state.real), post_trace=state.zeros(post_shape, state.real),
             history_ids=state.zeros((history, capacity), np.int32), history_counts=state.zeros(history, np.int32),
