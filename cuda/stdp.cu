@@ -25,8 +25,8 @@
 // presynaptic) and X2 (tau_minus_triplet, postsynaptic), kept as Y and X; the amplitudes grow with them:
 //   at a postsynaptic spike of step q (arriving at q + d)  A_plus  -> A_plus + A_plus_triplet X2_j(q)
 //   at a presynaptic spike of step s                      A_minus -> A_minus + A_minus_triplet Y2_i(s)
-// in the weight dependence's formulas above (additive with w_min = 0: NEST's arithmetic). A second spike of a
-// source in the same step sees the first in Y2 (NEST: Kplus_triplet += 1 after each).
+// in the weight dependence's formulas above (additive with w_min = 0: NEST's rule, its amplitudes divided by Wmax).
+// A second spike of a source in the same step sees the first in Y2 (NEST: Kplus_triplet += 1 after each).
 // Parameters are arrays read at [k * per_synapse]: one value for the projection, or one per synapse.
 #include "common.cuh"
 

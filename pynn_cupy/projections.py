@@ -322,14 +322,17 @@ class Projection(common.Projection):
         """PyNN's set, with the names checked first and an array of the wrong shape named."""
         self._check_names("%s.set" % self.label, attributes)
         for name, value in attributes.items():   # what PyNN's parameter space fails on without naming it
-            if value is None or isinstance(value, (complex, np.complexfloating, dict)):
+            if isinstance(value, np.ndarray) and value.ndim == 0:
+                attributes[name] = value = value[()]
+            if value is None or isinstance(value, (str, bytes, complex, np.complexfloating, dict)):
                 raise errors.InvalidParameterValueError(
-                    "%s.set(%s=%r): expected a number, an array (one value per connection, or (n_pre, n_post)), a "
-                    "RandomDistribution or a function of distance" % (self.label, name, value))
+                    "%s.set(%s=%r): expected a number, an array (one value per connected (pre, post) pair, or "
+                    "(n_pre, n_post)), a RandomDistribution or a function of distance" % (self.label, name, value))
         if "dendritic_delay_fraction" in attributes:
             fraction = getattr(self.synapse_type, "dendritic_delay_fraction", None)
             try:
-                same = bool(np.all(np.asarray(attributes["dendritic_delay_fraction"], dtype=float) == fraction))
+                given = np.asarray(attributes["dendritic_delay_fraction"], dtype=float)
+                same = bool(np.all((given == fraction) | np.isnan(given)))   # NaN: no connection (format="array")
             except (TypeError, ValueError):
                 same = False
             if not same:
@@ -365,17 +368,16 @@ class Projection(common.Projection):
         self._device.normalize(float(total))
 
     def _value_list_to_array(self, attributes):
-        """PyNN's conversion of values given as lists (one per connection) into arrays; it reads every weight for
-        a connection mask, which set() with numbers or (n_pre, n_post) arrays does not need."""
-        lists = {name: value for name, value in attributes.items()
-                 if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1)}
-        if lists:
-            n = len(self)
-            if any(len(value) != n for value in lists.values()):   # set() names them
-                raise errors.InvalidDimensionsError("a list or 1-D array gives one value per connection (%d here, "
-                                                    "in the order of get(format='list')), a 2-D array one per "
-                                                    "(pre, post) pair" % n)
-            return super()._value_list_to_array(attributes)
+        """PyNN's conversion of values given as lists (one per connected (pre, post) pair) into arrays; it reads
+        every weight for a connection mask, which set() with numbers or (n_pre, n_post) arrays does not need."""
+        if any(isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim == 1)
+               for value in attributes.values()):
+            try:
+                return super()._value_list_to_array(attributes)
+            except ValueError as exc:   # NumPy's, filling the mask of connected pairs: set() names the values
+                raise errors.InvalidDimensionsError(
+                    "a list or 1-D array gives one value per connected (pre, post) pair, in the order of "
+                    "get(format='list') (%s)" % exc) from None
         return attributes
 
     def _get_attributes_as_list(self, names):

@@ -122,7 +122,7 @@ class TripletRule(synapses.STDPTimingDependence):
     o2 and r2 taken just before the spike. The amplitudes are fractions of w_max, as SpikePairRule's: NEST's Aplus
     is A_plus * w_max, and so on. With AdditiveWeightDependence and w_min = 0 it is stdp_triplet_synapse; other
     weight dependences scale the two amplitudes as they scale SpikePairRule's. Defaults: Pfister & Gerstner's
-    all-to-all minimal model of visual cortex. The four time constants are one value per projection; the
+    all-to-all full model of visual cortex (NEST's synapse defaults). The four time constants are one value per projection; the
     amplitudes may differ between connections."""
     default_parameters = {"tau_plus": 16.8, "tau_minus": 33.7, "tau_plus_triplet": 101.0, "tau_minus_triplet": 125.0,
                           "A_plus": 5e-10, "A_minus": 7e-3, "A_plus_triplet": 6.2e-3, "A_minus_triplet": 2.3e-4}
@@ -199,7 +199,7 @@ def check_stdp(values: dict, label: str) -> None:
         bad(name, ~(values[name] >= 0) | ~finite(name), "must be finite and not negative")
     bad("w_max", ~(values["w_max"] > 0) | ~finite("w_max"),
         "must be finite and positive (weights are normalized by it, as NEST's Wmax; pyNN.cupy's STDP is for "
-        "positive weights)")
+        "positive weights: not for the negative ones of inhibitory current-based synapses)")
     bad("w_min", ~(values["w_min"] >= 0), "must not be negative (pyNN.cupy's STDP is for positive weights)")
     bad("w_min", ~(values["w_min"] <= values["w_max"]), "must not be above w_max (%s)" % values["w_max"][:1])
     weight = values["weight"]
@@ -208,7 +208,7 @@ def check_stdp(values: dict, label: str) -> None:
                                                                      values["w_max"][span], label))
     else:
         check_weight_bounds(weight, values["w_min"], values["w_max"], label)
-    for name in taus if vogels or triplet else ("tau_minus",):   # per postsynaptic cell in NEST
+    for name in taus if vogels or triplet else ("tau_minus",):   # traces are kept per neuron here
         if values[name].size and not (values[name] == values[name].flat[0]).all():
             raise errors.NoModelAvailableError(
                 "pyNN.cupy: %s: %s differs between connections (%s, ...); per-connection values of %s are not "

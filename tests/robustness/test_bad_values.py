@@ -63,7 +63,7 @@ BAD_CALLS = {
     "weight None": (lambda o: o["projection"].set(weight=None), errors.InvalidParameterValueError, "weight=None"),
     "complex weight": (lambda o: o["projection"].set(weight=1 + 1j), errors.InvalidParameterValueError, "weight="),
     "weight list too short": (lambda o: o["projection"].set(weight=[0.1, 0.2]), errors.InvalidDimensionsError,
-                              "one value per connection"),
+                              "one value per connected"),
     "delay beyond max_delay": (lambda o: o["projection"].set(delay=10.06), errors.ConnectionError, "10.06"),
     "delay below a step": (lambda o: o["projection"].set(delay=0.04), errors.ConnectionError, "0.04"),
     "empty population": (lambda o: sim.Population(0, sim.IF_curr_exp()), errors.InvalidDimensionsError, "0"),
