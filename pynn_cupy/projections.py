@@ -324,10 +324,11 @@ class Projection(common.Projection):
         for name, value in attributes.items():   # what PyNN's parameter space fails on without naming it
             if isinstance(value, np.ndarray) and value.ndim == 0:
                 attributes[name] = value = value[()]
-            if value is None or isinstance(value, (str, bytes, complex, np.complexfloating, dict)):
+            if value is None or isinstance(value, (complex, np.complexfloating, dict)):
                 raise errors.InvalidParameterValueError(
                     "%s.set(%s=%r): expected a number, an array (one value per connected (pre, post) pair, or "
-                    "(n_pre, n_post)), a RandomDistribution or a function of distance" % (self.label, name, value))
+                    "(n_pre, n_post)), a RandomDistribution, or a function or expression of distance"
+                    % (self.label, name, value))
         if "dendritic_delay_fraction" in attributes:
             fraction = getattr(self.synapse_type, "dendritic_delay_fraction", None)
             try:
