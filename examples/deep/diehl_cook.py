@@ -32,9 +32,10 @@ it is short, so that the mean threshold still rises by about 20 mV over the lear
 spikes * images): 0.44 mV at --quick, 0.13 mV for 400 cells and 4000 images): the threshold homeostasis is what
 passes the images on to cells that have not learned yet. With 0.05 mV at --quick about 20 cells learn a digit
 (33-38 %); with 0.036 mV (a 20 mV rise) over 15000 MNIST images about 30 of 400 cells never fired (81.1 %, against
-87.7 % with 0.05 mV and 86.2 % with 0.133 mV, whose thresholds made 1.7 presentations per image). With 0.5 mV for 10 images per cell the thresholds rise until most images must be shown again
-(up to intensity 8). STDP is PyNN's SpikePairRule with additive weights
-(A_minus = 0.0001 of w_max, tau 20 ms: their nu_pre) in place of their triplet-like rule, with A_plus = 0.003 rather
+87.7 % with 0.05 mV and 86.2 % with 0.133 mV, whose thresholds made 1.7 presentations per image). With 0.5 mV
+for 10 images per cell the thresholds rise until most images must be shown again (up to intensity 8). STDP is
+PyNN's SpikePairRule with additive weights (A_minus = 0.0001 of w_max, tau 20 ms: their nu_pre) in place of
+their triplet-like rule, with A_plus = 0.003 rather
 than their nu_post of 0.01: their potentiation at a postsynaptic spike is nu_post times a nearest-spike presynaptic
 trace (about 0.6 on average for a 64 Hz input) times their 40 ms postsynaptic trace from before the spike (0 at the
 first spike of a burst, about 0.5 later), ours A_plus times an all-to-all trace (about 1.3), so 0.003 gives about
@@ -45,8 +46,8 @@ presynaptic trace times the 40 ms postsynaptic trace from before the spike, no p
 all-to-all (theirs nearest-spike). It learns worse here: the cells that burst learn most and win more, and most
 cells stay unlearned (100 cells, 1000 / 300: 67.0 % at --nu-post 0.015, the default, 56.7 % at 0.04, against
 77.3 % for the pair rule; --quick: 34, 49-52, 59 % at 0.005, 0.015, 0.04, and 34 % without potentiation). Delays
-start at 0.5 ms (one step; theirs at 0). One pass, or --epochs, over a few thousand images (they show 60000 MNIST images once to 3 times: 87 %
-at 400 cells, 95 % at 6400).
+start at 0.5 ms (one step; theirs at 0). One pass, or --epochs, over a few thousand images (they show 60000 MNIST
+images once to 3 times: 87 % at 400 cells, 95 % at 6400).
 
 Results on the CPU twin (one core, mnist-subset): the default (400 cells, 4000 / 1000) 86.8 % in 20 min (118 ms per
 training image, 151 ms per evaluation image, another run beside it; thresholds 20-37 mV; the cells' weights are

@@ -122,8 +122,8 @@ class TripletRule(synapses.STDPTimingDependence):
     o2 and r2 taken just before the spike. The amplitudes are fractions of w_max, as SpikePairRule's: NEST's Aplus
     is A_plus * w_max, and so on. With AdditiveWeightDependence and w_min = 0 it is stdp_triplet_synapse; other
     weight dependences scale the two amplitudes as they scale SpikePairRule's. Defaults: Pfister & Gerstner's
-    all-to-all full model of visual cortex (NEST's synapse defaults). The four time constants are one value per projection; the
-    amplitudes may differ between connections."""
+    all-to-all full model of visual cortex (NEST's synapse defaults). The four time constants are one value per
+    projection; the amplitudes may differ between connections."""
     default_parameters = {"tau_plus": 16.8, "tau_minus": 33.7, "tau_plus_triplet": 101.0, "tau_minus_triplet": 125.0,
                           "A_plus": 5e-10, "A_minus": 7e-3, "A_plus_triplet": 6.2e-3, "A_minus_triplet": 2.3e-4}
     translations = _identity(*default_parameters)
